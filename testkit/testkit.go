@@ -5,10 +5,7 @@ package testkit
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"net/url"
 	"os"
@@ -22,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/storeline/storeline/migrations"
+	"github.com/storeline/storeline/webhooksig"
 )
 
 // Environment variables set by scripts/testenv (make test sets them all).
@@ -188,10 +186,5 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() error
 	}
 }
 
-// SignWebhook returns the X-Shopify-Hmac-Sha256 value Shopify sends for body: the base64
-// HMAC-SHA256 of the raw body under the app's client secret.
-func SignWebhook(body []byte, secret string) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
+// SignWebhook returns the X-Shopify-Hmac-Sha256 value Shopify sends for body.
+func SignWebhook(body []byte, secret string) string { return webhooksig.Sign(body, secret) }

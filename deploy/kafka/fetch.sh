@@ -129,5 +129,5 @@ done
 rm -rf "$LIBS"
 mv "$tmp_libs" "$LIBS"
 touch "$MARKER"
-log "cached $(ls "$LIBS" | wc -l) jars"
+log "cached $(find "$LIBS" -name "*.jar" | wc -l) jars"
 echo "$LIBS"

@@ -1,0 +1,222 @@
+// Package app wires storeline's parts into a running process: the services it needs (real or
+// embedded), then the roles the configuration asks for, and a graceful shutdown.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/storeline/storeline/config"
+	"github.com/storeline/storeline/dedup"
+	"github.com/storeline/storeline/embedded"
+	"github.com/storeline/storeline/eventlog"
+	"github.com/storeline/storeline/events"
+	"github.com/storeline/storeline/gateway"
+	"github.com/storeline/storeline/migrations"
+	"github.com/storeline/storeline/projections"
+	"github.com/storeline/storeline/projections/orders"
+	"github.com/storeline/storeline/registry"
+	icebergsink "github.com/storeline/storeline/sinks/iceberg"
+)
+
+// Services are the backing services a process talks to, started embedded when not configured.
+type Services struct {
+	Brokers  []string
+	DBURL    string
+	Pool     *pgxpool.Pool
+	Embedded bool // Kafka or Postgres is embedded
+	cleanups []func()
+}
+
+// Close stops what StartServices started, in reverse order.
+func (s *Services) Close() {
+	for i := len(s.cleanups) - 1; i >= 0; i-- {
+		s.cleanups[i]()
+	}
+}
+
+// StartServices connects to (or starts) Postgres, and Kafka when withKafka, and applies the
+// migrations.
+func StartServices(ctx context.Context, cfg *config.Config, log *slog.Logger, withKafka bool) (*Services, error) {
+	s := &Services{Brokers: cfg.KafkaBrokers, DBURL: cfg.DatabaseURL}
+	if s.DBURL == "" {
+		pg, err := embedded.StartPostgres(ctx, filepath.Join(cfg.DataDir, "pg"), log)
+		if err != nil {
+			return nil, err
+		}
+		s.cleanups = append(s.cleanups, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := pg.Stop(ctx); err != nil {
+				log.Error("stop embedded postgres", "err", err)
+			}
+		})
+		s.DBURL, s.Embedded = pg.URL(), true
+	}
+	if withKafka && len(s.Brokers) == 0 {
+		k, err := embedded.StartKafka(filepath.Join(cfg.DataDir, "kafka"), log)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.cleanups = append(s.cleanups, k.Close)
+		s.Brokers, s.Embedded = k.Addrs(), true
+	}
+	pool, err := pgxpool.New(ctx, s.DBURL)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	s.cleanups = append(s.cleanups, pool.Close)
+	s.Pool = pool
+	if err := migrations.Up(ctx, pool); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Run runs the configured roles until ctx ends, then shuts down gracefully: the HTTP server stops
+// taking requests and finishes those in flight (each answered only once its event is stored),
+// projectors and the sink finish and commit their batch, then the services close.
+func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	svc, err := StartServices(ctx, cfg, log, true)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	var schemaReg events.Registry
+	var regHandler http.Handler
+	if cfg.SchemaRegistryURL != "" {
+		if schemaReg, err = registry.NewRemote(cfg.SchemaRegistryURL); err != nil {
+			return err
+		}
+	} else {
+		store := registry.NewStore(svc.Pool)
+		schemaReg, regHandler = store, registry.Handler(store)
+	}
+	cat, err := events.LoadCatalogue()
+	if err != nil {
+		return err
+	}
+	codec, err := events.NewCodec(ctx, cat, schemaReg, cfg.TopicPrefix)
+	if err != nil {
+		return err
+	}
+	if err := eventlog.EnsureTopics(ctx, svc.Brokers, cfg.TopicPrefix, int32(cfg.TopicPartitions), -1); err != nil {
+		return err
+	}
+
+	// Roles run until runCtx ends; the HTTP server is shut down first, on ctx's end.
+	runCtx, stopRoles := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRoles()
+	g, gctx := errgroup.WithContext(runCtx)
+
+	if cfg.Has(config.RoleProjector) {
+		runner := projections.NewRunner(projections.Config{Brokers: svc.Brokers, TopicPrefix: cfg.TopicPrefix},
+			orders.Projection{}, svc.Pool, codec, reg, log)
+		g.Go(func() error { return runner.Run(gctx) })
+	}
+	if cfg.Has(config.RoleSink) {
+		warehouse := cfg.Warehouse
+		if warehouse == "" {
+			warehouse = filepath.Join(cfg.DataDir, "warehouse")
+		}
+		sink, err := icebergsink.New(icebergsink.Config{
+			Warehouse:      warehouse,
+			CatalogName:    cfg.IcebergCatalog,
+			CatalogURI:     svc.DBURL,
+			CommitInterval: cfg.SinkCommitInterval,
+			Brokers:        svc.Brokers,
+			TopicPrefix:    cfg.TopicPrefix,
+		}, codec, dedup.NewStore(svc.Pool), reg, log)
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return sink.Run(gctx) })
+	}
+
+	var srv *http.Server
+	if cfg.Has(config.RoleGateway) {
+		secret, generated, err := webhookSecret(cfg, svc.Embedded)
+		if err != nil {
+			return err
+		}
+		producer, err := eventlog.NewProducer(svc.Brokers, codec, reg)
+		if err != nil {
+			return err
+		}
+		defer producer.Close()
+		handler := gateway.New(gateway.Config{WebhookSecrets: []string{secret}, MaxWebhookBody: cfg.WebhookMaxBody}, gateway.Deps{
+			Appender: producer,
+			Orders:   orders.NewReader(svc.Pool),
+			Checks: []gateway.Check{
+				{Name: "kafka", Ping: producer.Ping},
+				{Name: "postgres", Ping: svc.Pool.Ping},
+			},
+			Registry: regHandler,
+			Metrics:  reg,
+			Gatherer: reg,
+			Log:      log,
+		})
+		ln, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+		}
+		srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+		log.Info("http listening", "addr", ln.Addr().String())
+		if generated {
+			if err := printTryIt(cfg, ln.Addr().String(), secret); err != nil {
+				log.Warn("write sample webhook", "err", err)
+			}
+		}
+		g.Go(func() error {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("http server: %w", err)
+			}
+			return nil
+		})
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: draining requests, committing batches", "timeout", cfg.ShutdownTimeout)
+	case <-gctx.Done():
+		log.Error("a role stopped; shutting down")
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if srv != nil {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			log.Error("http shutdown", "err", err)
+		}
+	}
+	stopRoles()
+	done := make(chan error, 1)
+	go func() { done <- g.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return err
+		}
+		log.Info("stopped cleanly")
+		return nil
+	case <-shutdownCtx.Done():
+		return errors.New("shutdown timed out; uncommitted work will be redone on the next start")
+	}
+}

@@ -1,0 +1,164 @@
+// Package config holds storeline's settings: each one a flag and a STORELINE_* environment
+// variable, declared once here (the README's table is printed from the same list by
+// `storeline config`).
+package config
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Config is every setting of the storeline binary.
+type Config struct {
+	Roles                []string
+	HTTPAddr             string
+	DataDir              string
+	KafkaBrokers         []string
+	TopicPrefix          string
+	TopicPartitions      int
+	DatabaseURL          string
+	SchemaRegistryURL    string
+	Warehouse            string
+	IcebergCatalog       string
+	SinkCommitInterval   time.Duration
+	ShopifyWebhookSecret string
+	WebhookMaxBody       int64
+	ShutdownTimeout      time.Duration
+	LogLevel             string
+	LogFormat            string
+}
+
+// Setting describes one setting for flags, environment and documentation.
+type Setting struct {
+	Flag, Env, Default, Help string
+}
+
+// Settings lists every setting. Order is the README's.
+var Settings = []Setting{
+	{Flag: "roles", Env: "STORELINE_ROLES", Default: "all", Help: "Roles this process runs: gateway, projector, sink, or all."},
+	{Flag: "http-addr", Env: "STORELINE_HTTP_ADDR", Default: "127.0.0.1:8080", Help: "Address the HTTP server (webhooks, API, registry, health, metrics) listens on."},
+	{Flag: "data-dir", Env: "STORELINE_DATA_DIR", Default: ".storeline", Help: "Directory of the embedded defaults: Kafka log, PostgreSQL cluster, warehouse."},
+	{Flag: "kafka-brokers", Env: "STORELINE_KAFKA_BROKERS", Default: "", Help: "Comma-separated Kafka bootstrap addresses. Empty: an embedded broker under <data-dir>/kafka."},
+	{Flag: "topic-prefix", Env: "STORELINE_TOPIC_PREFIX", Default: "", Help: "Prefix of the topic names (commerce, publication, sync), to share a cluster."},
+	{Flag: "topic-partitions", Env: "STORELINE_TOPIC_PARTITIONS", Default: "3", Help: "Partitions of the event topics when storeline creates them."},
+	{Flag: "database-url", Env: "STORELINE_DATABASE_URL", Default: "", Help: "PostgreSQL URL of the read models and the Iceberg SQL catalog. Empty: a private cluster under <data-dir>/pg."},
+	{Flag: "schema-registry-url", Env: "STORELINE_SCHEMA_REGISTRY_URL", Default: "", Help: "Confluent-compatible schema registry. Empty: the embedded one, served at /registry."},
+	{Flag: "warehouse", Env: "STORELINE_WAREHOUSE", Default: "", Help: "Iceberg warehouse location (a directory). Empty: <data-dir>/warehouse."},
+	{Flag: "iceberg-catalog", Env: "STORELINE_ICEBERG_CATALOG", Default: "storeline", Help: "Name of the Iceberg SQL catalog (readers such as PyIceberg must use the same name)."},
+	{Flag: "sink-commit-interval", Env: "STORELINE_SINK_COMMIT_INTERVAL", Default: "10s", Help: "How often the Iceberg sink commits what it has buffered."},
+	{Flag: "shopify-webhook-secret", Env: "STORELINE_SHOPIFY_WEBHOOK_SECRET", Default: "", Help: "The Shopify app's client secret, which signs webhooks. Empty with embedded defaults: a generated one kept in <data-dir>/shopify-webhook-secret."},
+	{Flag: "webhook-max-body", Env: "STORELINE_WEBHOOK_MAX_BODY", Default: "1048576", Help: "Largest webhook body accepted, in bytes (larger: 413)."},
+	{Flag: "shutdown-timeout", Env: "STORELINE_SHUTDOWN_TIMEOUT", Default: "30s", Help: "How long a graceful shutdown may take to drain and commit."},
+	{Flag: "log-level", Env: "STORELINE_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error."},
+	{Flag: "log-format", Env: "STORELINE_LOG_FORMAT", Default: "text", Help: "text or json."},
+}
+
+// Register adds every setting as a flag whose default is its environment variable when set.
+// Parse the flag set, then call Load.
+func Register(fs *pflag.FlagSet) {
+	for _, s := range Settings {
+		def := s.Default
+		if v, ok := os.LookupEnv(s.Env); ok {
+			def = v
+		}
+		fs.String(s.Flag, def, s.Help+" ["+s.Env+"]")
+	}
+}
+
+// Load reads the parsed flag set into a Config.
+func Load(fs *pflag.FlagSet) (*Config, error) {
+	get := func(name string) string {
+		v, err := fs.GetString(name)
+		if err != nil {
+			panic(err) // Register was not called: a programming error
+		}
+		return strings.TrimSpace(v)
+	}
+	c := &Config{
+		Roles:                list(get("roles")),
+		HTTPAddr:             get("http-addr"),
+		DataDir:              get("data-dir"),
+		KafkaBrokers:         list(get("kafka-brokers")),
+		TopicPrefix:          get("topic-prefix"),
+		DatabaseURL:          get("database-url"),
+		SchemaRegistryURL:    get("schema-registry-url"),
+		Warehouse:            get("warehouse"),
+		IcebergCatalog:       get("iceberg-catalog"),
+		ShopifyWebhookSecret: get("shopify-webhook-secret"),
+		LogLevel:             get("log-level"),
+		LogFormat:            get("log-format"),
+	}
+	var err error
+	if c.TopicPartitions, err = strconv.Atoi(get("topic-partitions")); err != nil || c.TopicPartitions < 1 {
+		return nil, fmt.Errorf("topic-partitions: want a positive integer, got %q", get("topic-partitions"))
+	}
+	if c.WebhookMaxBody, err = strconv.ParseInt(get("webhook-max-body"), 10, 64); err != nil || c.WebhookMaxBody < 1 {
+		return nil, fmt.Errorf("webhook-max-body: want a positive number of bytes, got %q", get("webhook-max-body"))
+	}
+	for name, d := range map[string]*time.Duration{"sink-commit-interval": &c.SinkCommitInterval, "shutdown-timeout": &c.ShutdownTimeout} {
+		if *d, err = time.ParseDuration(get(name)); err != nil || *d <= 0 {
+			return nil, fmt.Errorf("%s: want a positive duration such as 10s, got %q", name, get(name))
+		}
+	}
+	if c.DataDir == "" {
+		c.DataDir = ".storeline"
+	}
+	for _, r := range c.Roles {
+		if !validRole[r] {
+			return nil, fmt.Errorf("roles: unknown role %q (gateway, projector, sink, all)", r)
+		}
+	}
+	if len(c.Roles) == 0 {
+		c.Roles = []string{RoleAll}
+	}
+	return c, nil
+}
+
+// Roles.
+const (
+	RoleAll       = "all"
+	RoleGateway   = "gateway"
+	RoleProjector = "projector"
+	RoleSink      = "sink"
+)
+
+var validRole = map[string]bool{RoleAll: true, RoleGateway: true, RoleProjector: true, RoleSink: true}
+
+// Has reports whether the process runs role.
+func (c *Config) Has(role string) bool {
+	for _, r := range c.Roles {
+		if r == role || r == RoleAll {
+			return true
+		}
+	}
+	return false
+}
+
+func list(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Markdown renders the settings as the README's table.
+func Markdown() string {
+	var b strings.Builder
+	b.WriteString("| flag | environment | default | meaning |\n| --- | --- | --- | --- |\n")
+	for _, s := range Settings {
+		def := s.Default
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(&b, "| `--%s` | `%s` | `%s` | %s |\n", s.Flag, s.Env, def, s.Help)
+	}
+	return b.String()
+}

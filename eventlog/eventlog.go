@@ -1,0 +1,127 @@
+// Package eventlog is storeline's access to the Kafka event log: clients, the topics (created
+// with their retention), and appending events durably.
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/storeline/storeline/events"
+	"github.com/storeline/storeline/metrics"
+)
+
+// Position is where a record sits in the log.
+type Position struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// String renders the position as topic/partition/offset (the consistency token's form).
+func (p Position) String() string {
+	return p.Topic + "/" + strconv.Itoa(int(p.Partition)) + "/" + strconv.FormatInt(p.Offset, 10)
+}
+
+// Producer appends events to the log.
+type Producer struct {
+	cl       *kgo.Client
+	codec    *events.Codec
+	produced *prometheus.CounterVec // by topic, outcome
+	seconds  prometheus.Observer
+}
+
+// NewProducer returns a producer on brokers. Records are written with acks=all by an idempotent
+// producer (franz-go's defaults, stated here so nobody loosens them by accident), so an
+// acknowledged event is on every in-sync replica and a retry never writes it twice.
+func NewProducer(brokers []string, codec *events.Codec, reg prometheus.Registerer, opts ...kgo.Opt) (*Producer, error) {
+	opts = append([]kgo.Opt{
+		kgo.SeedBrokers(brokers...),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerLinger(0),
+		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)), // murmur2 of the key, as Kafka's Java client
+	}, opts...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka producer: %w", err)
+	}
+	return &Producer{cl: cl, codec: codec,
+		produced: metrics.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "storeline_produce_total", Help: "Events appended to the log, by topic and outcome (acked, failed).",
+		}, []string{"topic", "outcome"})),
+		seconds: metrics.Register(reg, prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "storeline_produce_seconds", Help: "Time from produce to the broker's acknowledgement.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 15),
+		})),
+	}, nil
+}
+
+// Append writes an event and returns once the broker has acknowledged it, or fails when ctx ends
+// first. A failed Append may still have written the event (the answer was lost): callers retry,
+// and the event's deterministic id makes the copy harmless downstream.
+func (p *Producer) Append(ctx context.Context, ev events.Event, traceparent string) (Position, error) {
+	rec, err := p.codec.Record(ev, traceparent)
+	if err != nil {
+		return Position{}, err
+	}
+	start := time.Now()
+	if err := p.cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
+		p.produced.WithLabelValues(rec.Topic, "failed").Inc()
+		return Position{}, fmt.Errorf("append %s to %s: %w", ev.Meta().EventType, rec.Topic, err)
+	}
+	p.seconds.Observe(time.Since(start).Seconds())
+	p.produced.WithLabelValues(rec.Topic, "acked").Inc()
+	return Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}, nil
+}
+
+// Ping checks that a broker answers.
+func (p *Producer) Ping(ctx context.Context) error { return p.cl.Ping(ctx) }
+
+// Close flushes and closes the producer.
+func (p *Producer) Close() { p.cl.Close() }
+
+// EnsureTopics creates the event topics that do not exist yet, with infinite retention: the log
+// is the system of record, replayed to rebuild any projection.
+func EnsureTopics(ctx context.Context, brokers []string, prefix string, partitions int32, replicationFactor int16) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return fmt.Errorf("kafka admin client: %w", err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	names := make([]string, len(events.Topics))
+	for i, t := range events.Topics {
+		names[i] = prefix + t
+	}
+	retention := "-1"
+	configs := map[string]*string{"retention.ms": &retention, "retention.bytes": &retention}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := adm.CreateTopics(ctx, partitions, replicationFactor, configs, names...)
+		if err == nil {
+			for _, r := range resp {
+				if r.Err != nil && !errors.Is(r.Err, kerr.TopicAlreadyExists) {
+					err = fmt.Errorf("create topic %s: %w", r.Topic, r.Err)
+					break
+				}
+			}
+		}
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("ensure topics: %w", err)
+		}
+		select { // the broker may still be starting
+		case <-ctx.Done():
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}

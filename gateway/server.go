@@ -1,0 +1,102 @@
+// Package gateway is storeline's HTTP face: Shopify webhooks, the dashboard API, the embedded
+// schema registry, health and metrics.
+package gateway
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/storeline/storeline/metrics"
+)
+
+// Config configures the gateway.
+type Config struct {
+	// WebhookSecrets are the Shopify client secrets a webhook may be signed with (the current one
+	// and, during a rotation, the previous one).
+	WebhookSecrets []string
+	// MaxWebhookBody bounds a webhook body; larger ones get 413. Default 1 MiB.
+	MaxWebhookBody int64
+	// ProduceTimeout bounds the wait for the broker's acknowledgement; past it the answer is 503
+	// (Shopify retries). Default 4 s, inside Shopify's 5 s.
+	ProduceTimeout time.Duration
+}
+
+// Deps are what the gateway serves from.
+type Deps struct {
+	Appender Appender
+	Orders   OrderReader
+	Checks   []Check
+	Registry http.Handler // embedded schema registry; nil when an external one is used
+	Metrics  prometheus.Registerer
+	Gatherer prometheus.Gatherer
+	Log      *slog.Logger
+}
+
+// New returns the gateway's handler.
+func New(cfg Config, d Deps) http.Handler {
+	if cfg.MaxWebhookBody <= 0 {
+		cfg.MaxWebhookBody = 1 << 20
+	}
+	if cfg.ProduceTimeout <= 0 {
+		cfg.ProduceTimeout = 4 * time.Second
+	}
+	secrets := make([][]byte, 0, len(cfg.WebhookSecrets))
+	for _, s := range cfg.WebhookSecrets {
+		if s != "" {
+			secrets = append(secrets, []byte(s))
+		}
+	}
+	requests := metrics.Register(d.Metrics, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "storeline_http_requests_total", Help: "HTTP requests by route and status.",
+	}, []string{"route", "status"}))
+
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, middleware.Recoverer, countRequests(requests))
+	r.Method(http.MethodPost, "/webhooks/shopify", &shopifyWebhook{
+		secrets:        secrets,
+		maxBody:        cfg.MaxWebhookBody,
+		produceTimeout: cfg.ProduceTimeout,
+		log:            d.Log,
+		appender:       d.Appender,
+		received: metrics.Register(d.Metrics, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "storeline_webhooks_total", Help: "Shopify webhooks received, by topic and outcome (stored, forged, malformed, ...).",
+		}, []string{"topic", "outcome"})),
+		seconds: metrics.Register(d.Metrics, prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "storeline_webhook_seconds", Help: "Time from request to answer, including the broker's acknowledgement.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 15),
+		})),
+	})
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Get("/orders/{id}", getOrder(d.Orders))
+	})
+	if d.Registry != nil {
+		r.Mount("/registry", d.Registry)
+	}
+	r.Get("/healthz", healthy)
+	r.Get("/readyz", ready(d.Checks))
+	r.Handle("/metrics", promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{}))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusNotFound, ProblemNotFound, "no route "+r.Method+" "+r.URL.Path)
+	})
+	return r
+}
+
+func countRequests(c *prometheus.CounterVec) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			route := chi.RouteContext(r.Context()).RoutePattern()
+			if route == "" {
+				route = "unmatched"
+			}
+			c.WithLabelValues(route, http.StatusText(ww.Status())).Inc()
+		})
+	}
+}

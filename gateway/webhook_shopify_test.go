@@ -1,0 +1,115 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/storeline/storeline/commands/shopify/samples"
+	"github.com/storeline/storeline/eventlog"
+	"github.com/storeline/storeline/events"
+	"github.com/storeline/storeline/webhooksig"
+)
+
+// fakeAppender is an in-process stand-in for the log (unit tests only).
+type fakeAppender struct {
+	appended []events.Event
+	err      error
+}
+
+func (f *fakeAppender) Append(_ context.Context, ev events.Event, _ string) (eventlog.Position, error) {
+	if f.err != nil {
+		return eventlog.Position{}, f.err
+	}
+	f.appended = append(f.appended, ev)
+	return eventlog.Position{Topic: "commerce", Partition: 1, Offset: int64(len(f.appended) - 1)}, nil
+}
+
+const secret = "shpss_test_secret"
+
+func newTestServer(app Appender) http.Handler {
+	reg := prometheus.NewRegistry()
+	return New(Config{WebhookSecrets: []string{"old_secret", secret}, MaxWebhookBody: 64 << 10},
+		Deps{Appender: app, Metrics: reg, Gatherer: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+}
+
+func webhookRequest(body []byte, signature string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "/webhooks/shopify", bytes.NewReader(body))
+	r.Header.Set("X-Shopify-Topic", "orders/create")
+	r.Header.Set("X-Shopify-Shop-Domain", "demo.myshopify.com")
+	r.Header.Set("X-Shopify-Event-Id", "evt-1")
+	r.Header.Set("X-Shopify-Webhook-Id", "wh-1")
+	r.Header.Set("X-Shopify-Hmac-Sha256", signature)
+	return r
+}
+
+func TestWebhookAnswers(t *testing.T) {
+	tooBig := []byte(`{"pad":"` + strings.Repeat("x", 65<<10) + `"}`)
+	for _, tc := range []struct {
+		name        string
+		body        []byte
+		signature   string
+		appendErr   error
+		wantStatus  int
+		wantProblem string
+		wantEvents  int
+	}{
+		{"signed", samples.OrdersCreate, webhooksig.Sign(samples.OrdersCreate, secret), nil, 200, "", 1},
+		{"signed with the previous secret during a rotation", samples.OrdersCreate, webhooksig.Sign(samples.OrdersCreate, "old_secret"), nil, 200, "", 1},
+		{"forged", samples.OrdersCreate, webhooksig.Sign(samples.OrdersCreate, "guess"), nil, 401, ProblemInvalidSignature, 0},
+		{"unsigned", samples.OrdersCreate, "", nil, 401, ProblemInvalidSignature, 0},
+		{"signature of another body", samples.OrdersCreate, webhooksig.Sign([]byte("{}"), secret), nil, 401, ProblemInvalidSignature, 0},
+		{"too large", tooBig, webhooksig.Sign(tooBig, secret), nil, 413, ProblemPayloadTooLarge, 0},
+		{"malformed", []byte(`{"id":`), webhooksig.Sign([]byte(`{"id":`), secret), nil, 400, ProblemMalformedPayload, 0},
+		{"log down", samples.OrdersCreate, webhooksig.Sign(samples.OrdersCreate, secret), errors.New("broker unreachable"), 503, ProblemLogUnavailable, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := &fakeAppender{err: tc.appendErr}
+			w := httptest.NewRecorder()
+			newTestServer(app).ServeHTTP(w, webhookRequest(tc.body, tc.signature))
+			if w.Code != tc.wantStatus {
+				t.Fatalf("status %d, want %d: %s", w.Code, tc.wantStatus, w.Body)
+			}
+			if len(app.appended) != tc.wantEvents {
+				t.Errorf("appended %d events, want %d", len(app.appended), tc.wantEvents)
+			}
+			if tc.wantProblem != "" {
+				if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
+					t.Errorf("content type %q", ct)
+				}
+				var p problem
+				if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Type != tc.wantProblem || p.Status != tc.wantStatus {
+					t.Errorf("problem %+v (%v), want type %s", p, err, tc.wantProblem)
+				}
+			}
+		})
+	}
+}
+
+func TestWebhookMissingHeaders(t *testing.T) {
+	r := webhookRequest(samples.OrdersCreate, webhooksig.Sign(samples.OrdersCreate, secret))
+	r.Header.Del("X-Shopify-Shop-Domain")
+	w := httptest.NewRecorder()
+	app := &fakeAppender{}
+	newTestServer(app).ServeHTTP(w, r)
+	if w.Code != 400 || len(app.appended) != 0 {
+		t.Fatalf("status %d, appended %d", w.Code, len(app.appended))
+	}
+}
+
+func TestUnknownRouteIsProblem(t *testing.T) {
+	w := httptest.NewRecorder()
+	newTestServer(&fakeAppender{}).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/nope", nil))
+	if w.Code != 404 || w.Header().Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("status %d, content type %q", w.Code, w.Header().Get("Content-Type"))
+	}
+}
