@@ -30,7 +30,10 @@ fi
 mkdir -p "$HOME_DIR"
 # Serialise concurrent fetches (e.g. two `testenv up` at once).
 exec 9>"$HOME_DIR/.lock"
-flock 9
+flock -w 600 9 || {
+  log "timed out waiting for $HOME_DIR/.lock"
+  exit 1
+}
 if [[ -f "$MARKER" ]]; then # another process finished while we waited
   echo "$LIBS"
   exit 0

@@ -32,6 +32,17 @@ is_ours() {
     tr '\0' ' ' <"/proc/$1/cmdline" | grep -qF -- "$DIR/server.properties"
 }
 
+# close_inherited_fds: drop every fd above stderr in the current (sub)shell,
+# so the long-lived server started next never holds a caller's lock or pipe
+# (e.g. the flock scripts/testenv holds on fd 8).
+close_inherited_fds() {
+  local fd
+  for fd in "/proc/$BASHPID/fd/"*; do
+    fd="${fd##*/}"
+    if ((fd > 2 && fd < 255)); then eval "exec $fd>&-"; fi
+  done
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Already running for this DIR? Then just report the address (idempotent).
@@ -132,8 +143,12 @@ started() { tail -c +"$((log_offset + 1))" "$DIR/kafka.log" 2>/dev/null | grep -
 
 # setsid + full redirection: the broker must not hold the caller's stdout
 # (this script is usually run as $(start.sh DIR)) nor die with its session.
-setsid java "${java_opts[@]}" -cp "$libs/*" kafka.Kafka "$DIR/server.properties" \
-  >>"$DIR/kafka.log" 2>&1 </dev/null &
+# The subshell execs setsid, which execs java (no fork: we are not a process
+# group leader), so $! is the JVM's pid.
+(
+  close_inherited_fds
+  exec setsid java "${java_opts[@]}" -cp "$libs/*" kafka.Kafka "$DIR/server.properties"
+) >>"$DIR/kafka.log" 2>&1 </dev/null &
 pid=$!
 echo "$pid" >"$DIR/kafka.pid"
 

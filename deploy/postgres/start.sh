@@ -59,6 +59,17 @@ else
   as_pg() { "$@"; }
 fi
 
+# close_inherited_fds: drop every fd above stderr in the current (sub)shell,
+# so the long-lived server started next never holds a caller's lock or pipe
+# (e.g. the flock scripts/testenv holds on fd 8).
+close_inherited_fds() {
+  local fd
+  for fd in "/proc/$BASHPID/fd/"*; do
+    fd="${fd##*/}"
+    if ((fd > 2 && fd < 255)); then eval "exec $fd>&-"; fi
+  done
+}
+
 data="$DIR/data"
 sock="$DIR/sock"
 
@@ -94,7 +105,10 @@ url="postgres://postgres@127.0.0.1:$port/$DB?sslmode=disable"
 # Already running? pg_ctl status checks postmaster.pid against a live process.
 if ! as_pg "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
   # -w waits (polling) until the server accepts connections, -t bounds it.
-  as_pg "$PGBIN/pg_ctl" -D "$data" -l "$DIR/postgres.log" -w -t "$timeout_s" start >&2 || {
+  (
+    close_inherited_fds
+    as_pg "$PGBIN/pg_ctl" -D "$data" -l "$DIR/postgres.log" -w -t "$timeout_s" start
+  ) </dev/null >&2 || {
     tail -n 30 "$DIR/postgres.log" >&2 || true
     log "server did not start (see $DIR/postgres.log)"
     exit 1
