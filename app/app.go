@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/storeline/storeline/config"
@@ -127,8 +128,12 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	defer stopRoles()
 	g, gctx := errgroup.WithContext(runCtx)
 
+	var groupOpts []kgo.Opt
+	if cfg.InstanceID != "" {
+		groupOpts = append(groupOpts, kgo.InstanceID(cfg.InstanceID))
+	}
 	if cfg.Has(config.RoleProjector) {
-		runner := projections.NewRunner(projections.Config{Brokers: svc.Brokers, TopicPrefix: cfg.TopicPrefix},
+		runner := projections.NewRunner(projections.Config{Brokers: svc.Brokers, TopicPrefix: cfg.TopicPrefix, KafkaOpts: groupOpts},
 			orders.Projection{}, svc.Pool, codec, reg, log)
 		g.Go(func() error { return runner.Run(gctx) })
 	}
@@ -140,9 +145,10 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		sink, err := icebergsink.New(icebergsink.Config{
 			Warehouse:      warehouse,
 			CatalogName:    cfg.IcebergCatalog,
-			CatalogURI:     svc.DBURL,
+			CatalogURL:     svc.DBURL,
 			CommitInterval: cfg.SinkCommitInterval,
-			Brokers:        svc.Brokers,
+			Group:          cfg.TopicPrefix + icebergsink.DefaultGroup,
+			KafkaOpts:      append([]kgo.Opt{kgo.SeedBrokers(svc.Brokers...)}, groupOpts...),
 			TopicPrefix:    cfg.TopicPrefix,
 		}, codec, dedup.NewStore(svc.Pool), reg, log)
 		if err != nil {

@@ -21,6 +21,7 @@ type Config struct {
 	KafkaBrokers         []string
 	TopicPrefix          string
 	TopicPartitions      int
+	InstanceID           string
 	DatabaseURL          string
 	SchemaRegistryURL    string
 	Warehouse            string
@@ -46,6 +47,7 @@ var Settings = []Setting{
 	{Flag: "kafka-brokers", Env: "STORELINE_KAFKA_BROKERS", Default: "", Help: "Comma-separated Kafka bootstrap addresses. Empty: an embedded broker under <data-dir>/kafka."},
 	{Flag: "topic-prefix", Env: "STORELINE_TOPIC_PREFIX", Default: "", Help: "Prefix of the topic names (commerce, publication, sync), to share a cluster."},
 	{Flag: "topic-partitions", Env: "STORELINE_TOPIC_PARTITIONS", Default: "3", Help: "Partitions of the event topics when storeline creates them."},
+	{Flag: "instance-id", Env: "STORELINE_INSTANCE_ID", Default: "", Help: "Static consumer-group membership id of this process: unique per replica and stable across its restarts (e.g. the pod name), so a restarted process takes its partitions back at once instead of after the session timeout. Empty: dynamic membership."},
 	{Flag: "database-url", Env: "STORELINE_DATABASE_URL", Default: "", Help: "PostgreSQL URL of the read models and the Iceberg SQL catalog. Empty: a private cluster under <data-dir>/pg."},
 	{Flag: "schema-registry-url", Env: "STORELINE_SCHEMA_REGISTRY_URL", Default: "", Help: "Confluent-compatible schema registry. Empty: the embedded one, served at /registry."},
 	{Flag: "warehouse", Env: "STORELINE_WAREHOUSE", Default: "", Help: "Iceberg warehouse location (a directory). Empty: <data-dir>/warehouse."},
@@ -85,6 +87,7 @@ func Load(fs *pflag.FlagSet) (*Config, error) {
 		DataDir:              get("data-dir"),
 		KafkaBrokers:         list(get("kafka-brokers")),
 		TopicPrefix:          get("topic-prefix"),
+		InstanceID:           get("instance-id"),
 		DatabaseURL:          get("database-url"),
 		SchemaRegistryURL:    get("schema-registry-url"),
 		Warehouse:            get("warehouse"),

@@ -95,6 +95,9 @@ func (d *deployment) env() []string {
 		"STORELINE_SINK_COMMIT_INTERVAL=300ms",
 		"STORELINE_DATA_DIR="+filepath.Join(d.warehouse, ".storeline"),
 		"STORELINE_LOG_LEVEL=warn",
+		// A supervisor restarts the same replica: static membership hands its partitions back at
+		// once rather than after the 45 s session timeout of the killed member.
+		"STORELINE_INSTANCE_ID=e2e-"+d.prefix,
 	)
 }
 

@@ -73,8 +73,9 @@ func NewRunner(cfg Config, proj Projection, pool *pgxpool.Pool, codec *events.Co
 	return r
 }
 
-// Group is the projection's Kafka consumer group.
-func (r *Runner) Group() string { return "storeline-projection-" + r.proj.Name() }
+// Group is the projection's Kafka consumer group (prefixed like the topics, so deployments
+// sharing a cluster do not share groups).
+func (r *Runner) Group() string { return r.cfg.TopicPrefix + "storeline-projection-" + r.proj.Name() }
 
 // Run consumes until ctx ends. The batch in hand when ctx ends is finished and committed first.
 func (r *Runner) Run(ctx context.Context) error {
@@ -219,11 +220,12 @@ func (r *Runner) seekToCheckpoints(ctx context.Context, offsets map[string]map[i
 		for p := range parts {
 			if off, ok := stored[partitionKey{r.topics[topic], p}]; ok {
 				parts[p] = kgo.NewOffset().At(off).WithEpoch(-1)
+				r.log.Info("partition assigned", "topic", topic, "partition", p, "from_offset", off)
 			} else {
 				parts[p] = kgo.NewOffset().AtStart()
+				r.log.Info("partition assigned", "topic", topic, "partition", p, "from_offset", "start")
 			}
 		}
 	}
-	r.log.Info("seeked to checkpoints", "offsets", offsets)
 	return offsets, nil
 }

@@ -1,0 +1,130 @@
+package icebergsink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
+	sqlcat "github.com/apache/iceberg-go/catalog/sql"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for the SQL catalog
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Defaults of Config.
+const (
+	DefaultCatalogName     = "storeline"
+	DefaultCommitInterval  = 10 * time.Second
+	DefaultGroup           = "storeline-sink-iceberg"
+	DefaultMaxBufferedRows = 50_000
+)
+
+// Config configures a Sink and the catalog it writes through.
+type Config struct {
+	// Warehouse is where tables are created: a local directory (the default; made absolute and
+	// written as a file:// URI) or an object-store URI such as s3://bucket/prefix.
+	Warehouse string
+	// CatalogName is the catalog_name key of the SQL catalog's rows. Every reader (PyIceberg,
+	// Spark, Trino JDBC) must use the same name. Default "storeline".
+	CatalogName string
+	// CatalogURL is the PostgreSQL URL of the SQL catalog (postgres://user:pw@host:port/db); the
+	// catalog tables iceberg_tables and iceberg_namespace_properties are created there if missing.
+	CatalogURL string
+	// CatalogProps are extra catalog and file-IO properties (e.g. s3.endpoint, s3.region).
+	CatalogProps iceberg.Properties
+	// CommitInterval is how often buffered records are committed as one snapshot. Default 10s.
+	CommitInterval time.Duration
+	// MaxBufferedRows commits early once this many rows are buffered. Default 50,000.
+	MaxBufferedRows int
+	// Group is the Kafka consumer group, also part of the offsets property. Default
+	// "storeline-sink-iceberg".
+	Group string
+	// KafkaOpts are the client options of the caller (seed brokers, SASL, ...). The sink adds the
+	// group, topic and consumption options itself.
+	KafkaOpts []kgo.Opt
+	// TopicPrefix prefixes the topic names, as in events.NewCodec.
+	TopicPrefix string
+}
+
+func (c Config) withDefaults() Config {
+	if c.CatalogName == "" {
+		c.CatalogName = DefaultCatalogName
+	}
+	if c.CommitInterval <= 0 {
+		c.CommitInterval = DefaultCommitInterval
+	}
+	if c.MaxBufferedRows <= 0 {
+		c.MaxBufferedRows = DefaultMaxBufferedRows
+	}
+	if c.Group == "" {
+		c.Group = DefaultGroup
+	}
+	return c
+}
+
+// WarehouseURI returns the warehouse location as tables record it: a local directory becomes
+// an absolute file:// URI; a URI with a scheme is returned as is.
+func WarehouseURI(warehouse string) (string, error) {
+	if warehouse == "" {
+		return "", errors.New("no warehouse configured")
+	}
+	if u, err := url.Parse(warehouse); err == nil && len(u.Scheme) > 1 {
+		return strings.TrimSuffix(warehouse, "/"), nil
+	}
+	abs, err := filepath.Abs(warehouse)
+	if err != nil {
+		return "", fmt.Errorf("warehouse %q: %w", warehouse, err)
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String(), nil
+}
+
+// OpenCatalog opens the SQL catalog of cfg (CatalogName, CatalogURL, Warehouse, CatalogProps)
+// on PostgreSQL through pgx, creating its tables if they are missing and a local warehouse
+// directory if it does not exist. Close it with catalog.Closer when done.
+func OpenCatalog(ctx context.Context, cfg Config) (catalog.Catalog, error) {
+	cfg = cfg.withDefaults()
+	if cfg.CatalogURL == "" {
+		return nil, errors.New("open iceberg catalog: no catalog database URL")
+	}
+	wh, err := WarehouseURI(cfg.Warehouse)
+	if err != nil {
+		return nil, fmt.Errorf("open iceberg catalog: %w", err)
+	}
+	if strings.HasPrefix(wh, "file://") {
+		u, _ := url.Parse(wh)
+		if err := os.MkdirAll(filepath.FromSlash(u.Path), 0o755); err != nil {
+			return nil, fmt.Errorf("open iceberg catalog: create warehouse: %w", err)
+		}
+	}
+	props := iceberg.Properties{}
+	maps.Copy(props, cfg.CatalogProps)
+	maps.Copy(props, iceberg.Properties{
+		"type":                  "sql",
+		"uri":                   cfg.CatalogURL,
+		"warehouse":             wh,
+		sqlcat.DriverKey:        "pgx",
+		sqlcat.DialectKey:       string(sqlcat.Postgres),
+		sqlcat.SchemaVersionKey: sqlcat.SchemaVersionV1,
+		"init_catalog_tables":   "true",
+	})
+	cat, err := catalog.Load(ctx, cfg.CatalogName, props)
+	if err != nil {
+		return nil, fmt.Errorf("open iceberg catalog %q: %w", cfg.CatalogName, err)
+	}
+	return cat, nil
+}
+
+// closeCatalog releases a catalog opened by OpenCatalog.
+func closeCatalog(cat catalog.Catalog) error {
+	if c, ok := cat.(catalog.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
