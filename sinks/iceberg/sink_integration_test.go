@@ -419,11 +419,16 @@ func TestSinkExactlyOnceAcrossRebalances(t *testing.T) {
 	all := e.produce(0, 20)
 	a := e.start("a")
 	b := e.start("b")
+	// Until both own partitions and consume (the first to join may read everything before the
+	// second's assignment), keep producing.
+	next := 500
 	testkit.WaitFor(t, time.Minute, "both sinks to consume", func() error {
-		if a.counter(t, "storeline_sink_records_consumed_total") == 0 || b.counter(t, "storeline_sink_records_consumed_total") == 0 {
-			return errors.New("one sink has consumed nothing yet")
+		if a.counter(t, "storeline_sink_records_consumed_total") > 0 && b.counter(t, "storeline_sink_records_consumed_total") > 0 {
+			return nil
 		}
-		return nil
+		all = append(all, e.produce(next, next+4)...)
+		next += 4
+		return errors.New("one sink has consumed nothing yet")
 	})
 	for i := 1; i <= 4; i++ {
 		all = append(all, e.produce(i*20, i*20+20, i*20-3)...)
