@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -113,3 +114,35 @@ func TestUnknownRouteIsProblem(t *testing.T) {
 		t.Fatalf("status %d, content type %q", w.Code, w.Header().Get("Content-Type"))
 	}
 }
+
+// With no broker reachable, the real producer cannot get an acknowledgement: the answer must be
+// 503 (Shopify retries), never 200.
+func TestWebhookWithBrokerDownIs503(t *testing.T) {
+	cat, err := events.LoadCatalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := events.NewCodec(context.Background(), cat, constRegistry(1), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := httptest.NewServer(http.NotFoundHandler()) // a port that answers, but not Kafka
+	dead.Close()                                       // and now nothing listens there
+	producer, err := eventlog.NewProducer([]string{strings.TrimPrefix(dead.URL, "http://")}, codec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer producer.Close()
+	reg := prometheus.NewRegistry()
+	h := New(Config{WebhookSecrets: []string{secret}, ProduceTimeout: 300 * time.Millisecond},
+		Deps{Appender: producer, Metrics: reg, Gatherer: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, webhookRequest(samples.OrdersCreate, webhooksig.Sign(samples.OrdersCreate, secret)))
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("status %d (Retry-After %q), want 503", w.Code, w.Header().Get("Retry-After"))
+	}
+}
+
+type constRegistry int
+
+func (c constRegistry) Register(context.Context, string, string) (int, error) { return int(c), nil }
