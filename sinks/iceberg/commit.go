@@ -91,7 +91,6 @@ func (s *Sink) commit(ctx context.Context, b *batch) (bool, error) {
 }
 
 func (s *Sink) committedSnapshot(tbl *table.Table, rows, files int, b *batch) {
-	s.tbl = tbl
 	s.m.commits.Inc()
 	s.m.rowsWritten.Add(float64(rows))
 	var id int64

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/apache/iceberg-go/catalog"
-	"github.com/apache/iceberg-go/table"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -47,7 +46,6 @@ type Sink struct {
 
 	// mu guards what follows: the poll loop and the rebalance callbacks both commit.
 	mu         sync.Mutex
-	tbl        *table.Table
 	committed  Offsets // assigned partitions → offset the table had for them when we last looked or committed; absent: none
 	batch      batch
 	nextCommit time.Time
@@ -89,8 +87,9 @@ func New(cfg Config, codec *events.Codec, dd *dedup.Store, reg prometheus.Regist
 }
 
 // Run consumes until ctx is done, then commits what it buffered and returns nil. It returns an
-// error when the catalog cannot be opened or a commit keeps failing; whatever it had not
-// committed is consumed again by the next Run, from the offsets in the table.
+// error when the catalog cannot be opened or a commit keeps failing (after maxCommitAttempts);
+// whatever it had not committed is consumed again by the next Run, from the offsets in the
+// table, so the caller may simply run it again. Call Run once per Sink.
 func (s *Sink) Run(ctx context.Context) error {
 	cat, err := OpenCatalog(ctx, s.cfg)
 	if err != nil {
@@ -112,14 +111,15 @@ func (s *Sink) Run(ctx context.Context) error {
 		return fmt.Errorf("iceberg sink: %w", err)
 	}
 	s.cat = cat
-	s.mu.Lock()
-	s.tbl = tbl
-	s.mu.Unlock()
 	s.log.Info("iceberg sink started", "topic", s.topic, "location", tbl.Location(),
 		"commit_interval", s.cfg.CommitInterval)
 	for {
 		err := s.session(ctx)
-		if errors.Is(err, errRejoin) && ctx.Err() == nil {
+		if errors.Is(err, errRejoin) {
+			if ctx.Err() != nil {
+				s.log.Info("iceberg sink stopped")
+				return nil
+			}
 			s.log.Info("rejoining the group to re-seek from the table's offsets")
 			continue
 		}
@@ -287,7 +287,6 @@ func (s *Sink) adjustOffsets(ctx context.Context, assigned map[string]map[int32]
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.tbl = tbl
 	for topic, ps := range assigned {
 		for p := range ps {
 			if next, ok := offs.Get(topic, p); ok {
