@@ -1,6 +1,7 @@
 // Package testkit holds what integration tests share: the real Kafka and Postgres started by
 // scripts/testenv (through STORELINE_TEST_* variables), a fresh database and fresh topics per
-// test, waiting on a condition with a deadline, and a Shopify webhook signer.
+// test, and waiting on a condition with a deadline. Tests sign webhooks with package webhooksig, as
+// the gateway verifies them.
 package testkit
 
 import (
@@ -19,7 +20,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/storeline/storeline/migrations"
-	"github.com/storeline/storeline/webhooksig"
 )
 
 // Environment variables set by scripts/testenv (make test sets them all).
@@ -185,6 +185,3 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() error
 		}
 	}
 }
-
-// SignWebhook returns the X-Shopify-Hmac-Sha256 value Shopify sends for body.
-func SignWebhook(body []byte, secret string) string { return webhooksig.Sign(body, secret) }
