@@ -4,8 +4,6 @@
 package events
 
 import (
-	"time"
-
 	"github.com/google/uuid"
 )
 
@@ -16,23 +14,9 @@ const (
 	SourceDashboard = "dashboard"
 	SourceWorkflow  = "workflow"
 	SourcePartner   = "partner"
+	SourceSystem    = "system"
+	SourceOperator  = "operator"
 )
-
-// Envelope is the metadata every event carries (Avro record storeline.Envelope).
-type Envelope struct {
-	EventID       string     `avro:"event_id"`
-	EventType     string     `avro:"event_type"`
-	OccurredAt    time.Time  `avro:"occurred_at"`
-	RecordedAt    time.Time  `avro:"recorded_at"`
-	Shop          string     `avro:"shop"`
-	AggregateType string     `avro:"aggregate_type"`
-	AggregateID   string     `avro:"aggregate_id"`
-	Source        string     `avro:"source"`
-	SourceTopic   *string    `avro:"source_topic"`
-	SourceEventID *string    `avro:"source_event_id"`
-	WebhookID     *string    `avro:"webhook_id"`
-	TriggeredAt   *time.Time `avro:"triggered_at"`
-}
 
 // eventIDSpace is the UUIDv5 namespace of storeline event ids. Changing it changes every
 // deterministic id, so duplicates across the change would no longer be recognised: never change it.
@@ -49,10 +33,21 @@ func DeterministicID(parts ...string) string {
 	return uuid.NewSHA1(eventIDSpace, b).String()
 }
 
-// Event is implemented by every domain event type.
+// Event is implemented by every domain event type (the generated types of zz_types.go).
 type Event interface {
 	// Meta returns the event's envelope.
 	Meta() *Envelope
-	// Key returns the Kafka record key: the aggregate that orders this event.
-	Key() string
 }
+
+// Key returns the Kafka record key of an event: its aggregate id, so that one aggregate's
+// events stay in one partition, in order.
+func Key(ev Event) string { return ev.Meta().AggregateID }
+
+// Actor types, as recorded in Envelope.Actor.Type.
+const (
+	ActorShopify  = "shopify"
+	ActorUser     = "user"
+	ActorPartner  = "partner"
+	ActorSystem   = "system"
+	ActorOperator = "operator"
+)

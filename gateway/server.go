@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/storeline/storeline/commands/shopify"
 	"github.com/storeline/storeline/metrics"
 )
 
@@ -30,6 +31,7 @@ type Config struct {
 // Deps are what the gateway serves from.
 type Deps struct {
 	Appender Appender
+	Sealer   shopify.Sealer // seals customers' personal data out of webhook payloads (package pii)
 	Orders   OrderReader
 	Checks   []Check
 	Registry http.Handler // embedded schema registry; nil when an external one is used
@@ -64,6 +66,7 @@ func New(cfg Config, d Deps) http.Handler {
 		produceTimeout: cfg.ProduceTimeout,
 		log:            d.Log,
 		appender:       d.Appender,
+		sealer:         d.Sealer,
 		received: metrics.Register(d.Metrics, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "storeline_webhooks_total", Help: "Shopify webhooks received, by topic and outcome (stored, forged, malformed, ...).",
 		}, []string{"topic", "outcome"})),

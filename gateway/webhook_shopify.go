@@ -29,6 +29,7 @@ type shopifyWebhook struct {
 	produceTimeout time.Duration
 	log            *slog.Logger
 	appender       Appender
+	sealer         shopify.Sealer
 	received       *prometheus.CounterVec // by topic, outcome
 	seconds        prometheus.Observer
 }
@@ -80,17 +81,22 @@ func (h *shopifyWebhook) serve(w http.ResponseWriter, r *http.Request, topic str
 	if ts := r.Header.Get("X-Shopify-Triggered-At"); ts != "" {
 		d.TriggeredAt, _ = time.Parse(time.RFC3339Nano, ts) // informative only: a bad value is dropped
 	}
-	ev, err := shopify.Translate(d)
+	ctx, cancel := context.WithTimeout(r.Context(), h.produceTimeout)
+	defer cancel()
+	ev, err := shopify.Translate(ctx, d, h.sealer)
 	switch {
 	case errors.Is(err, shopify.ErrUnsupportedTopic):
 		writeProblem(w, r, http.StatusUnprocessableEntity, ProblemUnsupportedTopic, err.Error())
 		return http.StatusUnprocessableEntity, "unsupported_topic"
-	case err != nil:
+	case errors.Is(err, shopify.ErrInvalidPayload):
 		writeProblem(w, r, http.StatusBadRequest, ProblemMalformedPayload, err.Error())
 		return http.StatusBadRequest, "malformed"
+	case err != nil: // the key store is unreachable: nothing was stored, Shopify retries
+		h.log.Error("seal personal data", "topic", d.Topic, "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeProblem(w, r, http.StatusServiceUnavailable, ProblemLogUnavailable, "the event could not be stored; retry later")
+		return http.StatusServiceUnavailable, "keys_unavailable"
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.produceTimeout)
-	defer cancel()
 	pos, err := h.appender.Append(ctx, ev, r.Header.Get("traceparent"))
 	if err != nil {
 		h.log.Error("append webhook event", "event_id", ev.Meta().EventID, "err", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/storeline/storeline/deadletter"
 	"github.com/storeline/storeline/events"
 )
 
@@ -114,7 +115,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		recs := fetches.Records()
 		if len(recs) > 0 {
 			// Finish the batch even if ctx ends meanwhile: shutdown drains, it does not abandon.
-			if err := r.applyWithRetry(context.WithoutCancel(ctx), ctx, recs); err != nil {
+			if err := r.applyWithRetry(context.WithoutCancel(ctx), ctx, cl, recs); err != nil {
 				cl.AllowRebalance()
 				return err
 			}
@@ -129,8 +130,11 @@ func (r *Runner) Run(ctx context.Context) error {
 // applyWithRetry applies a batch until it commits. A Postgres outage stalls the projection; it
 // never skips. It gives up only when stop ends (shutdown), leaving the batch uncommitted for the
 // next start.
-func (r *Runner) applyWithRetry(ctx, stop context.Context, recs []*kgo.Record) error {
-	batch, last := r.decode(recs)
+func (r *Runner) applyWithRetry(ctx, stop context.Context, cl *kgo.Client, recs []*kgo.Record) error {
+	batch, last, ok := r.decode(ctx, stop, cl, recs)
+	if !ok {
+		return nil // stopping: the batch stays uncommitted for the next start
+	}
 	delay := 100 * time.Millisecond
 	for {
 		start := time.Now()
@@ -157,23 +161,77 @@ type partitionKey struct {
 	partition int32
 }
 
-// decode turns records into events. A record that cannot be decoded is logged and counted and
-// its offset still advances (dead-lettering comes with the projection operations).
-func (r *Runner) decode(recs []*kgo.Record) ([]Record, map[partitionKey]int64) {
-	batch := make([]Record, 0, len(recs))
-	last := map[partitionKey]int64{}
+// decode turns records into events. A record that can never decode (not our wire format, an
+// unknown schema, an incompatible one) is dead-lettered, and its offset still advances, so one
+// poison record does not stop the projection. A registry outage is retried until stop ends
+// (then ok is false). A crash between dead-lettering and the checkpoint dead-letters the
+// record again on restart: dead letters are at least once, identified by their original
+// topic, partition and offset headers.
+func (r *Runner) decode(ctx, stop context.Context, cl *kgo.Client, recs []*kgo.Record) (batch []Record, last map[partitionKey]int64, ok bool) {
+	batch = make([]Record, 0, len(recs))
+	last = map[partitionKey]int64{}
 	for _, rec := range recs {
 		topic := r.topics[rec.Topic]
 		last[partitionKey{topic, rec.Partition}] = rec.Offset
-		ev, err := r.codec.Decode(rec.Value)
-		if err != nil {
-			r.m.decodeFailures.Inc()
-			r.log.Error("undecodable record skipped", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "err", err)
-			continue
+		ev, ok := r.decodeOne(ctx, stop, cl, rec)
+		if !ok {
+			return nil, nil, false
 		}
-		batch = append(batch, Record{Topic: topic, Partition: rec.Partition, Offset: rec.Offset, Event: ev})
+		if ev != nil {
+			batch = append(batch, Record{Topic: topic, Partition: rec.Partition, Offset: rec.Offset, Event: ev})
+		}
 	}
-	return batch, last
+	return batch, last, true
+}
+
+// decodeOne decodes rec, or dead-letters it and returns a nil event.
+func (r *Runner) decodeOne(ctx, stop context.Context, cl *kgo.Client, rec *kgo.Record) (events.Event, bool) {
+	delay := 100 * time.Millisecond
+	for {
+		ev, err := r.codec.Decode(ctx, rec.Value)
+		if err == nil {
+			return ev, true
+		}
+		if reason, permanent := deadletter.ReasonOf(err); permanent {
+			r.m.decodeFailures.Inc()
+			if r.deadLetter(ctx, stop, cl, deadletter.Record(rec, "projection:"+r.proj.Name(), reason, err, time.Now())) {
+				r.log.Error("record dead-lettered", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "reason", reason, "err", err)
+				return nil, true
+			}
+			return nil, false
+		}
+		r.log.Error("decode failed; retrying", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "err", err, "retry_in", delay)
+		if !wait(stop, &delay) {
+			return nil, false
+		}
+	}
+}
+
+// deadLetter produces a dead letter, retrying until it is acknowledged or stop ends.
+func (r *Runner) deadLetter(ctx, stop context.Context, cl *kgo.Client, dl *kgo.Record) bool {
+	delay := 100 * time.Millisecond
+	for {
+		err := cl.ProduceSync(ctx, dl).FirstErr()
+		if err == nil {
+			r.m.deadLetters.Inc()
+			return true
+		}
+		r.log.Error("dead-letter produce failed; retrying", "topic", dl.Topic, "err", err, "retry_in", delay)
+		if !wait(stop, &delay) {
+			return false
+		}
+	}
+}
+
+// wait sleeps *delay (doubling it up to 10 s) unless stop ends first.
+func wait(stop context.Context, delay *time.Duration) bool {
+	select {
+	case <-stop.Done():
+		return false
+	case <-time.After(*delay):
+		*delay = min(*delay*2, 10*time.Second)
+		return true
+	}
 }
 
 func (r *Runner) apply(ctx context.Context, batch []Record, last map[partitionKey]int64) error {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/hamba/avro/v2"
 )
 
 // TestLint checks every topic's schemas against CONVENTIONS.md. Run one topic with
@@ -92,6 +94,29 @@ func TestLintCatches(t *testing.T) {
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("lint did not report %q; it reported:\n%s", want, all)
+		}
+	}
+}
+
+// TestEventJSONIsSelfContained parses every event's registered text with nothing else known,
+// as a partner's deserializer does, and checks it is the same schema.
+func TestEventJSONIsSelfContained(t *testing.T) {
+	evs, err := Load(FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		text, err := e.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := avro.ParseWithCache(text, "", &avro.SchemaCache{})
+		if err != nil {
+			t.Errorf("%s: the registered schema does not parse on its own: %v", e.File, err)
+			continue
+		}
+		if s.Fingerprint() != e.Schema.Fingerprint() {
+			t.Errorf("%s: the registered schema is not the event's schema", e.File)
 		}
 	}
 }

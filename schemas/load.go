@@ -83,12 +83,6 @@ func Load(fsys fs.FS) ([]*Event, error) {
 // LoadTopic parses the event schemas of one topic: the shared records of types/, the topic's
 // own records of <topic>/types/, then one event per <topic>/*.avsc.
 func LoadTopic(fsys fs.FS, topic string) ([]*Event, error) {
-	cache := &avro.SchemaCache{}
-	for _, dir := range []string{sharedDir, path.Join(topic, sharedDir)} {
-		if err := parseTypes(fsys, dir, cache); err != nil {
-			return nil, err
-		}
-	}
 	files, err := fs.Glob(fsys, path.Join(topic, "*.avsc"))
 	if err != nil {
 		return nil, fmt.Errorf("list schemas of %s: %w", topic, err)
@@ -96,6 +90,14 @@ func LoadTopic(fsys fs.FS, topic string) ([]*Event, error) {
 	slices.Sort(files)
 	var evs []*Event
 	for _, f := range files {
+		// Each event gets its own parse of the shared records: a cache shared between events
+		// would let one event's parse change how another's named types print.
+		cache := &avro.SchemaCache{}
+		for _, dir := range []string{sharedDir, path.Join(topic, sharedDir)} {
+			if err := parseTypes(fsys, dir, cache); err != nil {
+				return nil, err
+			}
+		}
 		s, err := parseFile(fsys, f, cache)
 		if err != nil {
 			return nil, err

@@ -4,6 +4,7 @@ package shopify
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -35,11 +36,20 @@ type Delivery struct {
 	ReceivedAt  time.Time
 }
 
-// Translate turns a delivery into its domain event.
-func Translate(d Delivery) (events.Event, error) {
+// Sealer cuts a customer's personal data out of a Shopify payload and seals it under that
+// customer's key, which is kept outside the log (package pii). clean is the rest of the payload
+// as compact JSON; sealed is nil when the payload held no personal data. The event id is
+// bound to the seal, so it cannot be moved to another event.
+type Sealer interface {
+	SealShopify(ctx context.Context, shop, topic, eventID string, payload []byte) (clean string, sealed *events.SealedPersonalData, err error)
+}
+
+// Translate turns a delivery into its domain event. Errors other than ErrInvalidPayload and
+// ErrUnsupportedTopic are the sealer failing: the delivery is fine and may be retried.
+func Translate(ctx context.Context, d Delivery, seal Sealer) (events.Event, error) {
 	switch d.Topic {
 	case "orders/create":
-		return OrderCreated(d)
+		return OrderCreated(ctx, d, seal)
 	default:
 		return nil, fmt.Errorf("%w: %q", ErrUnsupportedTopic, d.Topic)
 	}
@@ -66,8 +76,12 @@ func (d Delivery) envelope(eventType, aggregateType, aggregateID string, occurre
 		Shop:          d.Shop,
 		AggregateType: aggregateType,
 		AggregateID:   aggregateID,
+		Actor:         events.Actor{Type: events.ActorShopify, ID: d.Shop},
 		Source:        events.SourceWebhook,
 		SourceTopic:   ptr(d.Topic),
+	}
+	if d.APIVersion != "" {
+		e.APIVersion = ptr(d.APIVersion)
 	}
 	if d.EventID != "" {
 		e.SourceEventID = ptr(d.EventID)
@@ -80,6 +94,15 @@ func (d Delivery) envelope(eventType, aggregateType, aggregateID string, occurre
 		e.TriggeredAt = &t
 	}
 	return e
+}
+
+// seal returns the delivery's payload without personal data, and that data sealed.
+func (d Delivery) seal(ctx context.Context, s Sealer, eventID string) (string, *events.SealedPersonalData, error) {
+	clean, sealed, err := s.SealShopify(ctx, d.Shop, d.Topic, eventID, d.Body)
+	if err != nil {
+		return "", nil, fmt.Errorf("seal personal data of %s %s: %w", d.Topic, eventID, err)
+	}
+	return clean, sealed, nil
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -113,41 +136,61 @@ func (m *money) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (m money) rat(field string) (*big.Rat, error) {
+// converter turns Shopify's JSON values into event fields, keeping the first error, so a
+// translation reads as a list of fields and checks once at the end.
+type converter struct {
+	currency string // shop currency of the payload's amounts
+	err      error
+}
+
+func (c *converter) fail(format string, args ...any) {
+	if c.err == nil {
+		c.err = fmt.Errorf("%w: %s", ErrInvalidPayload, fmt.Sprintf(format, args...))
+	}
+}
+
+// money returns an amount in the payload's shop currency.
+func (c *converter) money(m money, field string) events.Money {
 	if m == "" {
-		return new(big.Rat), nil
+		return events.Money{Amount: new(big.Rat), CurrencyCode: c.currency}
 	}
 	r, ok := new(big.Rat).SetString(string(m))
 	if !ok {
-		return nil, fmt.Errorf("%w: %s is not a decimal amount: %q", ErrInvalidPayload, field, string(m))
+		c.fail("%s is not a decimal amount: %q", field, string(m))
+		r = new(big.Rat)
 	}
-	return r, nil
+	return events.Money{Amount: r, CurrencyCode: c.currency}
 }
 
-// id is a Shopify numeric id, exact.
-func id(n json.Number, field string) (int64, error) {
+// id returns a Shopify numeric id, exact.
+func (c *converter) id(n json.Number, field string) int64 {
 	v, err := strconv.ParseInt(n.String(), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s is not an integer id: %q", ErrInvalidPayload, field, n.String())
+		c.fail("%s is not an integer id: %q", field, n.String())
 	}
-	return v, nil
+	return v
 }
 
-func optID(n *json.Number, field string) (*int64, error) {
+func (c *converter) optID(n *json.Number, field string) *int64 {
 	if n == nil || *n == "" {
-		return nil, nil
+		return nil
 	}
-	v, err := id(*n, field)
-	if err != nil {
-		return nil, err
-	}
-	return &v, nil
+	v := c.id(*n, field)
+	return &v
 }
 
-func timestamp(s, field string) (time.Time, error) {
+func (c *converter) time(s, field string) time.Time {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: %s is not an RFC 3339 time: %q", ErrInvalidPayload, field, s)
+		c.fail("%s is not an RFC 3339 time: %q", field, s)
 	}
-	return t.UTC().Truncate(time.Microsecond), nil
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+func (c *converter) optTime(s *string, field string) *time.Time {
+	if s == nil || *s == "" {
+		return nil
+	}
+	t := c.time(*s, field)
+	return &t
 }

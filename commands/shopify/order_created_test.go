@@ -1,13 +1,28 @@
 package shopify
 
 import (
+	"context"
 	"errors"
 	"math/big"
 	"testing"
 	"time"
 
 	"github.com/storeline/storeline/commands/shopify/samples"
+	"github.com/storeline/storeline/events"
 )
+
+// stubSealer stands in for package pii: it keeps the payload whole and seals a marker, and
+// records what it was asked to seal.
+type stubSealer struct{ shop, topic, eventID string }
+
+func (s *stubSealer) SealShopify(_ context.Context, shop, topic, eventID string, payload []byte) (string, *events.SealedPersonalData, error) {
+	s.shop, s.topic, s.eventID = shop, topic, eventID
+	return string(payload), &events.SealedPersonalData{KeyID: "k", Algorithm: "stub", Ciphertext: []byte("x")}, nil
+}
+
+func translateOrder(d Delivery) (*events.OrderCreated, error) {
+	return OrderCreated(context.Background(), d, &stubSealer{})
+}
 
 func sampleDelivery(body []byte) Delivery {
 	return Delivery{
@@ -17,41 +32,51 @@ func sampleDelivery(body []byte) Delivery {
 }
 
 func TestOrderCreatedTranslatesSample(t *testing.T) {
-	ev, err := OrderCreated(sampleDelivery(samples.OrdersCreate))
+	seal := &stubSealer{}
+	ev, err := OrderCreated(context.Background(), sampleDelivery(samples.OrdersCreate), seal)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.OrderID != 5801234567890 || ev.OrderGID != "gid://shopify/Order/5801234567890" || ev.Name != "#1042" {
-		t.Errorf("ids: got %d %q %q", ev.OrderID, ev.OrderGID, ev.Name)
+	if seal.shop != "demo.myshopify.com" || seal.topic != "orders/create" || seal.eventID != ev.Envelope.EventID {
+		t.Errorf("sealed for %+v, want the delivery's shop, topic and event id", seal)
 	}
-	if want := big.NewRat(16189, 100); ev.TotalPrice.Cmp(want) != 0 {
-		t.Errorf("total_price = %s, want %s", ev.TotalPrice.FloatString(4), want.FloatString(4))
+	if ev.PersonalData == nil || ev.PayloadJSON == "" {
+		t.Error("the sealed personal data and the rest of the payload must be kept")
 	}
-	if got := ev.CreatedAt; !got.Equal(time.Date(2026, 11, 26, 15, 15, 42, 0, time.UTC)) {
+	o := ev.Order
+	if o.OrderID != 5801234567890 || o.OrderGID != "gid://shopify/Order/5801234567890" || o.Name != "#1042" {
+		t.Errorf("ids: got %d %q %q", o.OrderID, o.OrderGID, o.Name)
+	}
+	if want := big.NewRat(16189, 100); o.TotalPrice.Amount.Cmp(want) != 0 || o.TotalPrice.CurrencyCode != "USD" {
+		t.Errorf("total_price = %s %s, want %s USD", o.TotalPrice.Amount.FloatString(4), o.TotalPrice.CurrencyCode, want.FloatString(4))
+	}
+	if got := o.CreatedAt; !got.Equal(time.Date(2026, 11, 26, 15, 15, 42, 0, time.UTC)) {
 		t.Errorf("created_at = %s", got)
 	}
-	if len(ev.LineItems) != 2 || ev.LineItems[1].VariantID != nil || *ev.LineItems[0].VariantID != 45012345678901 {
-		t.Fatalf("line items: %+v", ev.LineItems)
+	if len(o.LineItems) != 2 || o.LineItems[1].VariantID != nil || *o.LineItems[0].VariantID != 45012345678901 ||
+		*o.LineItems[0].VariantGID != "gid://shopify/ProductVariant/45012345678901" {
+		t.Fatalf("line items: %+v", o.LineItems)
 	}
-	if want := big.NewRat(14975, 1000); ev.LineItems[1].Price.Cmp(want) != 0 {
-		t.Errorf("price kept exactly: got %s", ev.LineItems[1].Price.FloatString(4))
+	if want := big.NewRat(14975, 1000); o.LineItems[1].Price.Amount.Cmp(want) != 0 {
+		t.Errorf("price kept exactly: got %s", o.LineItems[1].Price.Amount.FloatString(4))
 	}
-	if ev.Envelope.EventType != "commerce.OrderCreated" || ev.Envelope.Source != "webhook" || *ev.Envelope.WebhookID != "wh-1" {
+	if ev.Envelope.EventType != "commerce.OrderCreated" || ev.Envelope.Source != "webhook" || *ev.Envelope.WebhookID != "wh-1" ||
+		ev.Envelope.Actor != (events.Actor{Type: "shopify", ID: "demo.myshopify.com"}) {
 		t.Errorf("envelope: %+v", ev.Envelope)
 	}
 }
 
 func TestEventIDIsDeterministic(t *testing.T) {
-	a, _ := OrderCreated(sampleDelivery(samples.OrdersCreate))
+	a, _ := translateOrder(sampleDelivery(samples.OrdersCreate))
 	d := sampleDelivery(samples.OrdersCreate)
 	d.WebhookID = "wh-2" // a redelivery: new delivery id, same event id
 	d.ReceivedAt = d.ReceivedAt.Add(time.Hour)
-	b, _ := OrderCreated(d)
+	b, _ := translateOrder(d)
 	if a.Envelope.EventID != b.Envelope.EventID {
 		t.Errorf("redelivery changed the event id: %s vs %s", a.Envelope.EventID, b.Envelope.EventID)
 	}
 	d.Shop = "other.myshopify.com"
-	c, _ := OrderCreated(d)
+	c, _ := translateOrder(d)
 	if c.Envelope.EventID == a.Envelope.EventID {
 		t.Error("another shop's event with the same Shopify event id got the same event id")
 	}
@@ -68,7 +93,7 @@ func TestOrderCreatedRejectsBadPayloads(t *testing.T) {
 		"no currency":   `{"id":1,"created_at":"2026-11-26T10:15:42Z"}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := OrderCreated(sampleDelivery([]byte(body)))
+			_, err := translateOrder(sampleDelivery([]byte(body)))
 			if !errors.Is(err, ErrInvalidPayload) {
 				t.Fatalf("got %v, want ErrInvalidPayload", err)
 			}

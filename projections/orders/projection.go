@@ -29,7 +29,7 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, batch []projections.Reco
 	for _, r := range batch {
 		switch ev := r.Event.(type) {
 		case *events.OrderCreated:
-			queueOrder(b, ev)
+			queueOrder(b, ev.Envelope, &ev.Order)
 		}
 	}
 	if b.Len() == 0 {
@@ -41,7 +41,7 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, batch []projections.Reco
 	return nil
 }
 
-func queueOrder(b *pgx.Batch, ev *events.OrderCreated) {
+func queueOrder(b *pgx.Batch, env events.Envelope, o *events.Order) {
 	b.Queue(`
 INSERT INTO orders (order_id, order_gid, shop, name, order_number, currency, total_price, subtotal_price,
                     total_tax, financial_status, fulfillment_status, created_at, updated_at, last_event_id, projected_at)
@@ -54,25 +54,25 @@ ON CONFLICT (order_id) DO UPDATE SET
     fulfillment_status = excluded.fulfillment_status, created_at = excluded.created_at,
     updated_at = excluded.updated_at, last_event_id = excluded.last_event_id, projected_at = now()
 WHERE orders.updated_at < excluded.updated_at`,
-		ev.OrderID, ev.OrderGID, ev.Envelope.Shop, ev.Name, ev.OrderNumber, ev.Currency,
-		ev.TotalPrice.FloatString(4), ev.SubtotalPrice.FloatString(4), ev.TotalTax.FloatString(4),
-		ev.FinancialStatus, ev.FulfillmentStatus, ev.CreatedAt, ev.UpdatedAt, ev.Envelope.EventID)
+		o.OrderID, o.OrderGID, env.Shop, o.Name, o.OrderNumber, o.Currency,
+		o.TotalPrice.Amount.FloatString(4), o.SubtotalPrice.Amount.FloatString(4), o.TotalTax.Amount.FloatString(4),
+		o.FinancialStatus, o.FulfillmentStatus, o.CreatedAt, o.UpdatedAt, env.EventID)
 
-	n := len(ev.LineItems)
+	n := len(o.LineItems)
 	ids, pos, qty := make([]int64, n), make([]int32, n), make([]int32, n)
 	products, variants := make([]*int64, n), make([]*int64, n)
 	titles, prices := make([]string, n), make([]string, n)
 	variantTitles, skus := make([]*string, n), make([]*string, n)
-	for i, li := range ev.LineItems {
+	for i, li := range o.LineItems {
 		ids[i], pos[i], qty[i] = li.LineItemID, int32(i), li.Quantity
 		products[i], variants[i] = li.ProductID, li.VariantID
-		titles[i], prices[i] = li.Title, li.Price.FloatString(4)
+		titles[i], prices[i] = li.Title, li.Price.Amount.FloatString(4)
 		variantTitles[i], skus[i] = li.VariantTitle, li.SKU
 	}
 	b.Queue(`
 DELETE FROM order_line_items
 WHERE order_id = $1 AND EXISTS (SELECT 1 FROM orders WHERE order_id = $1 AND last_event_id = $2)`,
-		ev.OrderID, ev.Envelope.EventID)
+		o.OrderID, env.EventID)
 	b.Queue(`
 INSERT INTO order_line_items (order_id, line_item_id, position, product_id, variant_id, title, variant_title, sku, quantity, price)
 SELECT $1, u.id, u.pos, u.product_id, u.variant_id, u.title, u.variant_title, u.sku, u.qty, u.price::numeric
@@ -80,5 +80,5 @@ FROM unnest($3::bigint[], $4::int[], $5::bigint[], $6::bigint[], $7::text[], $8:
      AS u(id, pos, product_id, variant_id, title, variant_title, sku, qty, price)
 WHERE EXISTS (SELECT 1 FROM orders WHERE order_id = $1 AND last_event_id = $2)
 ON CONFLICT (order_id, line_item_id) DO NOTHING`,
-		ev.OrderID, ev.Envelope.EventID, ids, pos, products, variants, titles, variantTitles, skus, qty, prices)
+		o.OrderID, env.EventID, ids, pos, products, variants, titles, variantTitles, skus, qty, prices)
 }

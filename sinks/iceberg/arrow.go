@@ -78,38 +78,39 @@ func micros(t time.Time) arrow.Timestamp { return arrow.Timestamp(t.UnixMicro())
 
 // newOrderRow converts a decoded OrderCreated event and its position into a row.
 func newOrderRow(ev *events.OrderCreated, src source) (orderRow, error) {
+	o := &ev.Order
 	r := orderRow{
 		src:               src,
 		EventID:           ev.Envelope.EventID,
 		Shop:              ev.Envelope.Shop,
-		OrderID:           ev.OrderID,
-		OrderGID:          ev.OrderGID,
-		Name:              ev.Name,
-		OrderNumber:       ev.OrderNumber,
-		Currency:          ev.Currency,
-		FinancialStatus:   ev.FinancialStatus,
-		FulfillmentStatus: ev.FulfillmentStatus,
-		CreatedAt:         micros(ev.CreatedAt),
-		UpdatedAt:         micros(ev.UpdatedAt),
+		OrderID:           o.OrderID,
+		OrderGID:          o.OrderGID,
+		Name:              o.Name,
+		OrderNumber:       o.OrderNumber,
+		Currency:          o.Currency,
+		FinancialStatus:   o.FinancialStatus,
+		FulfillmentStatus: o.FulfillmentStatus,
+		CreatedAt:         micros(o.CreatedAt),
+		UpdatedAt:         micros(o.UpdatedAt),
 	}
 	if err := uuid.Validate(r.EventID); err != nil {
-		return orderRow{}, fmt.Errorf("order %d: event id %q: %w", ev.OrderID, r.EventID, err)
+		return orderRow{}, fmt.Errorf("order %d: event id %q: %w", o.OrderID, r.EventID, err)
 	}
 	var err error
-	if r.TotalPrice, err = toDecimal(ev.TotalPrice); err != nil {
-		return orderRow{}, fmt.Errorf("order %d total_price: %w", ev.OrderID, err)
+	if r.TotalPrice, err = toDecimal(o.TotalPrice.Amount); err != nil {
+		return orderRow{}, fmt.Errorf("order %d total_price: %w", o.OrderID, err)
 	}
-	if r.SubtotalPrice, err = toDecimal(ev.SubtotalPrice); err != nil {
-		return orderRow{}, fmt.Errorf("order %d subtotal_price: %w", ev.OrderID, err)
+	if r.SubtotalPrice, err = toDecimal(o.SubtotalPrice.Amount); err != nil {
+		return orderRow{}, fmt.Errorf("order %d subtotal_price: %w", o.OrderID, err)
 	}
-	if r.TotalTax, err = toDecimal(ev.TotalTax); err != nil {
-		return orderRow{}, fmt.Errorf("order %d total_tax: %w", ev.OrderID, err)
+	if r.TotalTax, err = toDecimal(o.TotalTax.Amount); err != nil {
+		return orderRow{}, fmt.Errorf("order %d total_tax: %w", o.OrderID, err)
 	}
-	r.LineItems = make([]lineItemRow, len(ev.LineItems))
-	for i, li := range ev.LineItems {
-		price, err := toDecimal(li.Price)
+	r.LineItems = make([]lineItemRow, len(o.LineItems))
+	for i, li := range o.LineItems {
+		price, err := toDecimal(li.Price.Amount)
 		if err != nil {
-			return orderRow{}, fmt.Errorf("order %d line item %d price: %w", ev.OrderID, li.LineItemID, err)
+			return orderRow{}, fmt.Errorf("order %d line item %d price: %w", o.OrderID, li.LineItemID, err)
 		}
 		r.LineItems[i] = lineItemRow{
 			LineItemID: li.LineItemID, ProductID: li.ProductID, VariantID: li.VariantID,

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/storeline/storeline/deadletter"
 	"github.com/storeline/storeline/dedup"
 	"github.com/storeline/storeline/events"
 )
@@ -192,7 +193,18 @@ func (s *Sink) handle(ctx context.Context, cl *kgo.Client, fetches kgo.Fetches) 
 		}
 		s.log.Warn("fetch error", "topic", topic, "partition", p, "err", err)
 	})
-	fetches.EachRecord(s.add)
+	for _, r := range fetches.Records() {
+		if err := s.add(ctx, cl, r); err != nil {
+			// The registry is unreachable, or a dead letter could not be written: discard the
+			// batch and start again from the table's offsets a moment later.
+			s.log.Error("cannot process record; rejoining", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			return false, errRejoin
+		}
+	}
 
 	if ctx.Err() != nil {
 		s.log.Info("shutting down: committing what is buffered", "records", s.batch.records, "rows", len(s.batch.rows))
@@ -206,7 +218,7 @@ func (s *Sink) handle(ctx context.Context, cl *kgo.Client, fetches kgo.Fetches) 
 
 // add buffers one record. Every record advances its partition's offset, whether it becomes a
 // row or is skipped (undecodable, or an event type this table does not hold).
-func (s *Sink) add(r *kgo.Record) {
+func (s *Sink) add(ctx context.Context, cl *kgo.Client, r *kgo.Record) error {
 	s.m.consumed.Inc()
 	exp, ok := s.batch.next.Get(r.Topic, r.Partition)
 	if !ok {
@@ -214,30 +226,42 @@ func (s *Sink) add(r *kgo.Record) {
 	}
 	if ok && r.Offset < exp {
 		s.log.Warn("record below the partition's position, ignored", "partition", r.Partition, "offset", r.Offset, "expected", exp)
-		return
+		return nil
 	}
 	s.batch.next.Set(r.Topic, r.Partition, r.Offset+1)
 	s.batch.records++
 
-	ev, err := s.codec.Decode(r.Value)
+	ev, err := s.codec.Decode(ctx, r.Value)
 	if err != nil {
-		s.m.decodeFailures.Inc()
-		s.log.Warn("skipping undecodable record", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
-		return
+		reason, permanent := deadletter.ReasonOf(err)
+		if !permanent {
+			return err
+		}
+		return s.deadLetter(ctx, cl, r, reason, err)
 	}
 	oc, ok := ev.(*events.OrderCreated)
 	if !ok {
-		return // another event type on the topic: another table's
+		return nil // another event type on the topic: another table's
 	}
 	row, err := newOrderRow(oc, source{
 		Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp, SchemaID: wireSchemaID(r.Value),
 	})
 	if err != nil {
-		s.m.decodeFailures.Inc()
-		s.log.Warn("skipping unconvertible record", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
-		return
+		return s.deadLetter(ctx, cl, r, deadletter.ReasonHandlerFailed, err)
 	}
 	s.batch.rows = append(s.batch.rows, row)
+	return nil
+}
+
+// deadLetter copies a record the sink cannot write to its dead-letter topic; its offset still
+// advances with the batch.
+func (s *Sink) deadLetter(ctx context.Context, cl *kgo.Client, r *kgo.Record, reason string, cause error) error {
+	s.m.decodeFailures.Inc()
+	if err := cl.ProduceSync(ctx, deadletter.Record(r, "sink:iceberg", reason, cause, time.Now())).FirstErr(); err != nil {
+		return fmt.Errorf("dead-letter %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err)
+	}
+	s.log.Warn("record dead-lettered", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "reason", reason, "err", cause)
+	return nil
 }
 
 // wireSchemaID reads the schema id of a Confluent wire-format value.
