@@ -29,6 +29,7 @@ import (
 	"github.com/storeline/storeline/projections/orders"
 	"github.com/storeline/storeline/registry"
 	icebergsink "github.com/storeline/storeline/sinks/iceberg"
+	"github.com/storeline/storeline/topics"
 )
 
 // Services are the backing services a process talks to, started embedded when not configured.
@@ -119,7 +120,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if err := eventlog.EnsureTopics(ctx, svc.Brokers, cfg.TopicPrefix, int32(cfg.TopicPartitions), -1); err != nil {
+	if err := topics.Ensure(ctx, svc.Brokers, topics.SettingsFrom(cfg), log); err != nil {
 		return err
 	}
 

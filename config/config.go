@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -15,23 +16,25 @@ import (
 
 // Config is every setting of the storeline binary.
 type Config struct {
-	Roles                []string
-	HTTPAddr             string
-	DataDir              string
-	KafkaBrokers         []string
-	TopicPrefix          string
-	TopicPartitions      int
-	InstanceID           string
-	DatabaseURL          string
-	SchemaRegistryURL    string
-	Warehouse            string
-	IcebergCatalog       string
-	SinkCommitInterval   time.Duration
-	ShopifyWebhookSecret string
-	WebhookMaxBody       int64
-	ShutdownTimeout      time.Duration
-	LogLevel             string
-	LogFormat            string
+	Roles                  []string
+	HTTPAddr               string
+	DataDir                string
+	KafkaBrokers           []string
+	TopicPrefix            string
+	TopicPartitions        int
+	TopicReplication       int // -1: the broker's default.replication.factor
+	TopicMinInsyncReplicas int // 0: the broker's default
+	InstanceID             string
+	DatabaseURL            string
+	SchemaRegistryURL      string
+	Warehouse              string
+	IcebergCatalog         string
+	SinkCommitInterval     time.Duration
+	ShopifyWebhookSecret   string
+	WebhookMaxBody         int64
+	ShutdownTimeout        time.Duration
+	LogLevel               string
+	LogFormat              string
 }
 
 // Setting describes one setting for flags, environment and documentation.
@@ -45,8 +48,10 @@ var Settings = []Setting{
 	{Flag: "http-addr", Env: "STORELINE_HTTP_ADDR", Default: "127.0.0.1:8080", Help: "Address the HTTP server (webhooks, API, registry, health, metrics) listens on."},
 	{Flag: "data-dir", Env: "STORELINE_DATA_DIR", Default: ".storeline", Help: "Directory of the embedded defaults: Kafka log, PostgreSQL cluster, warehouse."},
 	{Flag: "kafka-brokers", Env: "STORELINE_KAFKA_BROKERS", Default: "", Help: "Comma-separated Kafka bootstrap addresses. Empty: an embedded broker under <data-dir>/kafka."},
-	{Flag: "topic-prefix", Env: "STORELINE_TOPIC_PREFIX", Default: "", Help: "Prefix of the topic names (commerce, publication, sync), to share a cluster."},
-	{Flag: "topic-partitions", Env: "STORELINE_TOPIC_PARTITIONS", Default: "3", Help: "Partitions of the event topics when storeline creates them."},
+	{Flag: "topic-prefix", Env: "STORELINE_TOPIC_PREFIX", Default: "", Help: "Prefix of every topic name (commerce, publication, sync, their .dlq dead-letter topics, _storeline_schemas), to share a cluster."},
+	{Flag: "topic-partitions", Env: "STORELINE_TOPIC_PARTITIONS", Default: "3", Help: "Partitions of the event topics and their dead-letter topics. Raising it raises an existing topic's count (a key's new events may then land in another partition than its old ones); lowering it is reported, never done."},
+	{Flag: "topic-replication", Env: "STORELINE_TOPIC_REPLICATION", Default: "-1", Help: "Replication factor of the topics storeline creates; -1: the broker's default.replication.factor. An existing topic's differing factor is reported, never changed (that takes a partition reassignment)."},
+	{Flag: "topic-min-insync-replicas", Env: "STORELINE_TOPIC_MIN_INSYNC_REPLICAS", Default: "", Help: "min.insync.replicas of storeline's topics: replicas that must hold an event before it is acknowledged. At most --topic-replication. Empty: the broker's default."},
 	{Flag: "instance-id", Env: "STORELINE_INSTANCE_ID", Default: "", Help: "Static consumer-group membership id of this process: unique per replica and stable across its restarts (e.g. the pod name), so a restarted process takes its partitions back at once instead of after the session timeout. Empty: dynamic membership."},
 	{Flag: "database-url", Env: "STORELINE_DATABASE_URL", Default: "", Help: "PostgreSQL URL of the read models and the Iceberg SQL catalog. Empty: a private cluster under <data-dir>/pg."},
 	{Flag: "schema-registry-url", Env: "STORELINE_SCHEMA_REGISTRY_URL", Default: "", Help: "Confluent-compatible schema registry. Empty: the embedded one, served at /registry."},
@@ -97,8 +102,19 @@ func Load(fs *pflag.FlagSet) (*Config, error) {
 		LogFormat:            get("log-format"),
 	}
 	var err error
-	if c.TopicPartitions, err = strconv.Atoi(get("topic-partitions")); err != nil || c.TopicPartitions < 1 {
+	if c.TopicPartitions, err = strconv.Atoi(get("topic-partitions")); err != nil || c.TopicPartitions < 1 || c.TopicPartitions > math.MaxInt32 {
 		return nil, fmt.Errorf("topic-partitions: want a positive integer, got %q", get("topic-partitions"))
+	}
+	if c.TopicReplication, err = strconv.Atoi(get("topic-replication")); err != nil || c.TopicReplication == 0 || c.TopicReplication < -1 || c.TopicReplication > math.MaxInt16 {
+		return nil, fmt.Errorf("topic-replication: want a positive integer, or -1 for the broker's default, got %q", get("topic-replication"))
+	}
+	if v := get("topic-min-insync-replicas"); v != "" {
+		if c.TopicMinInsyncReplicas, err = strconv.Atoi(v); err != nil || c.TopicMinInsyncReplicas < 1 {
+			return nil, fmt.Errorf("topic-min-insync-replicas: want a positive integer, or empty for the broker's default, got %q", v)
+		}
+		if c.TopicReplication > 0 && c.TopicMinInsyncReplicas > c.TopicReplication {
+			return nil, fmt.Errorf("topic-min-insync-replicas %d exceeds topic-replication %d: no acknowledged write could succeed", c.TopicMinInsyncReplicas, c.TopicReplication)
+		}
 	}
 	if c.WebhookMaxBody, err = strconv.ParseInt(get("webhook-max-body"), 10, 64); err != nil || c.WebhookMaxBody < 1 {
 		return nil, fmt.Errorf("webhook-max-body: want a positive number of bytes, got %q", get("webhook-max-body"))

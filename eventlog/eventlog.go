@@ -1,17 +1,14 @@
-// Package eventlog is storeline's access to the Kafka event log: clients, the topics (created
-// with their retention), and appending events durably.
+// Package eventlog is storeline's access to the Kafka event log: clients and appending events
+// durably. The topics themselves are package topics' business.
 package eventlog
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/storeline/storeline/events"
@@ -86,42 +83,3 @@ func (p *Producer) Ping(ctx context.Context) error { return p.cl.Ping(ctx) }
 
 // Close flushes and closes the producer.
 func (p *Producer) Close() { p.cl.Close() }
-
-// EnsureTopics creates the event topics that do not exist yet, with infinite retention: the log
-// is the system of record, replayed to rebuild any projection.
-func EnsureTopics(ctx context.Context, brokers []string, prefix string, partitions int32, replicationFactor int16) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		return fmt.Errorf("kafka admin client: %w", err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	names := make([]string, len(events.Topics))
-	for i, t := range events.Topics {
-		names[i] = prefix + t
-	}
-	retention := "-1"
-	configs := map[string]*string{"retention.ms": &retention, "retention.bytes": &retention}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := adm.CreateTopics(ctx, partitions, replicationFactor, configs, names...)
-		if err == nil {
-			for _, r := range resp {
-				if r.Err != nil && !errors.Is(r.Err, kerr.TopicAlreadyExists) {
-					err = fmt.Errorf("create topic %s: %w", r.Topic, r.Err)
-					break
-				}
-			}
-		}
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("ensure topics: %w", err)
-		}
-		select { // the broker may still be starting
-		case <-ctx.Done():
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-}
