@@ -4,7 +4,7 @@ BIN     := bin/storeline
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/storeline/storeline/cli.Version=$(VERSION)
 
-.PHONY: all build run test test-unit bench lint fmt testenv-up testenv-down clean
+.PHONY: all build run test test-unit bench lint fmt generate schemas-release testenv-up testenv-down clean
 
 all: build
 
@@ -34,6 +34,15 @@ bench: build
 	  trap 'scripts/testenv down >/dev/null 2>&1 || true' EXIT; \
 	  . "$$envfile"; \
 	  $(GO) test -count=1 -run '^$$' -bench . -benchtime 5s ./bench/...
+
+## generate: Go event types, the catalogue and schemas/README.md from the .avsc files
+generate:
+	$(GO) generate ./events
+
+## schemas-release: record the event schemas that changed since the last release in
+## schemas/released/ (the compatibility gate checks every change against them)
+schemas-release: generate
+	$(GO) run ./events/internal/eventgen -release
 
 testenv-up:
 	@scripts/testenv up

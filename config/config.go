@@ -31,6 +31,7 @@ type Config struct {
 	IcebergCatalog         string
 	SinkCommitInterval     time.Duration
 	ShopifyWebhookSecret   string
+	PIIKey                 string
 	WebhookMaxBody         int64
 	ShutdownTimeout        time.Duration
 	LogLevel               string
@@ -59,6 +60,7 @@ var Settings = []Setting{
 	{Flag: "iceberg-catalog", Env: "STORELINE_ICEBERG_CATALOG", Default: "storeline", Help: "Name of the Iceberg SQL catalog (readers such as PyIceberg must use the same name)."},
 	{Flag: "sink-commit-interval", Env: "STORELINE_SINK_COMMIT_INTERVAL", Default: "10s", Help: "How often the Iceberg sink commits what it has buffered."},
 	{Flag: "shopify-webhook-secret", Env: "STORELINE_SHOPIFY_WEBHOOK_SECRET", Default: "", Help: "The Shopify app's client secret, which signs webhooks. Empty with embedded defaults: a generated one kept in <data-dir>/shopify-webhook-secret."},
+	{Flag: "pii-key", Env: "STORELINE_PII_KEY", Default: "", Help: "Key-encryption key (32 bytes, base64) that wraps the per-customer keys sealing customers' personal data (see pii/README.md). Every replica needs the same one; losing it makes all sealed personal data unreadable. Empty with embedded defaults: a generated one kept in <data-dir>/pii-key."},
 	{Flag: "webhook-max-body", Env: "STORELINE_WEBHOOK_MAX_BODY", Default: "1048576", Help: "Largest webhook body accepted, in bytes (larger: 413)."},
 	{Flag: "shutdown-timeout", Env: "STORELINE_SHUTDOWN_TIMEOUT", Default: "30s", Help: "How long a graceful shutdown may take to drain and commit."},
 	{Flag: "log-level", Env: "STORELINE_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error."},
@@ -98,6 +100,7 @@ func Load(fs *pflag.FlagSet) (*Config, error) {
 		Warehouse:            get("warehouse"),
 		IcebergCatalog:       get("iceberg-catalog"),
 		ShopifyWebhookSecret: get("shopify-webhook-secret"),
+		PIIKey:               get("pii-key"),
 		LogLevel:             get("log-level"),
 		LogFormat:            get("log-format"),
 	}

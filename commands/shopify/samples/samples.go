@@ -8,3 +8,12 @@ import _ "embed"
 //
 //go:embed orders_create.json
 var OrdersCreate []byte
+
+// OrdersCreateWithCustomer is an orders/create payload of a known customer, full of personal
+// data (names, email, phone, addresses, browser IP, note): what must never reach a topic.
+//
+//go:embed orders_create_customer.json
+var OrdersCreateWithCustomer []byte
+
+// PersonalStrings are personal values OrdersCreateWithCustomer holds, for tests to look for.
+var PersonalStrings = []string{"jane.doe@example.com", "Janeth", "+4915550123456", "203.0.113.77", "Kastanienallee 12"}

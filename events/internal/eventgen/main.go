@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"go/format"
@@ -28,14 +29,19 @@ const (
 
 func main() {
 	root := flag.String("root", "", "module root (default: found from the working directory)")
+	release := flag.Bool("release", false, "record every schema that changed since the last release in schemas/released/")
 	flag.Parse()
+	run := generateFiles
+	if *release {
+		run = releaseSchemas
+	}
 	if err := run(*root); err != nil {
 		fmt.Fprintln(os.Stderr, "eventgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(root string) error {
+func generateFiles(root string) error {
 	if root == "" {
 		var err error
 		if root, err = moduleRoot(); err != nil {
@@ -50,6 +56,52 @@ func run(root string) error {
 		if err := os.WriteFile(filepath.Join(root, name), content, 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
+	}
+	return nil
+}
+
+// releaseSchemas writes a new released version of every event schema that changed since its
+// newest released one, after checking that the current schemas can read every released version.
+func releaseSchemas(root string) error {
+	if root == "" {
+		var err error
+		if root, err = moduleRoot(); err != nil {
+			return err
+		}
+	}
+	current, err := schemas.Load(schemas.FS)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(root, "schemas")
+	released, err := schemas.LoadReleased(os.DirFS(dir))
+	if err != nil {
+		return err
+	}
+	if errs := schemas.CheckReleased(current, released); len(errs) > 0 {
+		return fmt.Errorf("the current schemas break released ones: %v", errs)
+	}
+	files, err := schemas.Unreleased(current, released)
+	if err != nil {
+		return err
+	}
+	for name, text := range files {
+		var pretty bytes.Buffer
+		if err := json.Indent(&pretty, []byte(text), "", "  "); err != nil {
+			return fmt.Errorf("format %s: %w", name, err)
+		}
+		pretty.WriteByte('\n')
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		fmt.Println("released", name)
+	}
+	if len(files) == 0 {
+		fmt.Println("no schema changed since the last release")
 	}
 	return nil
 }
