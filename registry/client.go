@@ -2,14 +2,17 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/sr"
 )
 
-// Remote registers schemas in an external Confluent-compatible registry.
+// Remote registers and fetches schemas in an external Confluent-compatible registry.
 type Remote struct {
-	cl *sr.Client
+	cl   *sr.Client
+	byID sync.Map // int → string: a schema id never changes meaning, so it is fetched once
 }
 
 // NewRemote returns a client of the registry at url.
@@ -28,4 +31,22 @@ func (r *Remote) Register(ctx context.Context, subject, schema string) (int, err
 		return 0, fmt.Errorf("register %s: %w", subject, err)
 	}
 	return ss.ID, nil
+}
+
+// SchemaByID returns the text of the schema with id; an id the registry does not know is
+// ErrSchemaNotFound.
+func (r *Remote) SchemaByID(ctx context.Context, id int) (string, error) {
+	if text, ok := r.byID.Load(id); ok {
+		return text.(string), nil
+	}
+	s, err := r.cl.SchemaByID(ctx, id)
+	if err != nil {
+		var re *sr.ResponseError
+		if errors.As(err, &re) && re.ErrorCode == sr.ErrSchemaNotFound.Code {
+			return "", fmt.Errorf("%w: id %d: %v", ErrSchemaNotFound, id, err)
+		}
+		return "", fmt.Errorf("schema %d: %w", id, err)
+	}
+	r.byID.Store(id, s.Schema)
+	return s.Schema, nil
 }

@@ -1,110 +1,320 @@
-// Package registry holds storeline's schema registry: a Confluent-compatible one of its own,
-// kept in Postgres and served over HTTP when no external registry is configured, and a client
-// for an external one (Confluent, Redpanda, Apicurio, Karapace) when it is.
+// Package registry holds storeline's schema registry: a Confluent-compatible one of its own, kept
+// in a compacted Kafka topic and served over HTTP when no external registry is configured, and a
+// client for an external one (Confluent, Redpanda, Apicurio, Karapace) when it is.
+//
+// The embedded registry (Store) is a fold of its topic: every process that hosts one reads the
+// whole topic, keeps the result in memory and writes new versions to the topic itself, so several
+// processes can serve and register at once without a leader. How writers agree is explained on
+// state (the fold rules) and Store.RegisterVersion (the write protocol).
 package registry
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// ErrNotFound is returned for an unknown schema id, subject or version.
-var ErrNotFound = errors.New("not found")
+// Latest names the newest version of a subject wherever a version number is expected.
+const Latest = -1
 
-// Store is the embedded registry: schemas by subject and version, with global ids.
+// AllVersions asks CheckCompatibility to check against every version of the subject.
+const AllVersions = -2
+
+const (
+	// opTimeout bounds one registration, configuration change or catch-up, when the caller's
+	// context does not end sooner.
+	opTimeout = 30 * time.Second
+	// startTimeout bounds Start's topic creation and first catch-up.
+	startTimeout = time.Minute
+	// stallTimeout is how long a catch-up waits without a single new record before it suspects
+	// that the end offset is not reachable by reading (see catchUp).
+	stallTimeout = 2 * time.Second
+	// maxRaces bounds how many times a registration retries after losing a version to another
+	// writer.
+	maxRaces = 8
+)
+
+// StoreConfig configures a Store.
+type StoreConfig struct {
+	Brokers []string // Kafka bootstrap addresses
+	Topic   string   // the registry's topic, normally TopicName(prefix)
+	// ReplicationFactor of the topic when the store creates it; -1 (or 0) is the broker default.
+	ReplicationFactor int16
+	KafkaOpts         []kgo.Opt    // extra client options (TLS, SASL, ...), may be nil
+	Log               *slog.Logger // nil: slog.Default()
+}
+
+// SchemaVersion is one version of a subject.
+type SchemaVersion struct {
+	Subject string
+	Version int
+	ID      int
+	Schema  string // the text exactly as registered
+}
+
+// Store is the embedded schema registry: schemas by subject and version, with global ids, kept
+// in a compacted Kafka topic of one partition. Several processes may run a Store on the same
+// topic. Call Start before using it and Close when done.
 type Store struct {
-	pool *pgxpool.Pool
+	topic             string
+	replicationFactor int16
+	cl                *kgo.Client
+	adm               *kadm.Client
+	log               *slog.Logger
+
+	mu      sync.RWMutex
+	st      *state
+	applied int64         // offset of the next record to fold
+	changed chan struct{} // closed, and replaced, whenever records are folded
+	writing chan struct{} // a one-slot semaphore: one registration of this process at a time
+
+	// beforePropose, set by tests only, runs between deciding a proposal and producing it: the
+	// window in which another writer can take the version.
+	beforePropose func(proposal schemaValue)
+
+	life    sync.Mutex
+	status  atomic.Int32 // statusNew, statusRunning, statusClosed
+	cancel  context.CancelFunc
+	stopped chan struct{} // closed when the reading goroutine has returned
 }
 
-// NewStore returns the registry kept in pool's database (table schema_registry).
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+const (
+	statusNew int32 = iota
+	statusRunning
+	statusClosed
+)
 
-// Register returns the id of schema under subject, adding it as the subject's next version if it
-// is new. Registering the same text again returns the same id, as Confluent's registry does.
-func (s *Store) Register(ctx context.Context, subject, schema string) (int, error) {
-	for range 3 {
-		var id int
-		err := s.pool.QueryRow(ctx,
-			`SELECT id FROM schema_registry WHERE subject = $1 AND schema = $2`, subject, schema).Scan(&id)
-		if err == nil {
-			return id, nil
+// NewStore returns a Store on cfg.Topic. It does not touch Kafka until Start.
+func NewStore(cfg StoreConfig) (*Store, error) {
+	if len(cfg.Brokers) == 0 || cfg.Topic == "" {
+		return nil, errors.New("schema registry store: brokers and topic are required")
+	}
+	if cfg.ReplicationFactor == 0 {
+		cfg.ReplicationFactor = -1
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	opts := append([]kgo.Opt{
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerLinger(0), // a registration waits for its record; do not hold it back
+	}, cfg.KafkaOpts...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("schema registry kafka client: %w", err)
+	}
+	return &Store{
+		topic:             cfg.Topic,
+		replicationFactor: cfg.ReplicationFactor,
+		cl:                cl,
+		adm:               kadm.NewClient(cl),
+		log:               log.With("component", "schema-registry", "topic", cfg.Topic),
+		st:                newState(),
+		changed:           make(chan struct{}),
+		writing:           make(chan struct{}, 1),
+		stopped:           make(chan struct{}),
+	}, nil
+}
+
+// Start creates the topic if it is missing, reads it to its end, and keeps reading it in the
+// background until Close. It returns once the store is caught up, so what any process registered
+// before is served from the start. It also repairs races a crashed writer left unrepaired.
+func (s *Store) Start(ctx context.Context) error {
+	s.life.Lock()
+	defer s.life.Unlock()
+	if s.status.Load() != statusNew {
+		return errors.New("schema registry store: Start called twice or after Close")
+	}
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	if err := ensureTopic(ctx, s.adm, s.topic, s.replicationFactor); err != nil {
+		return err
+	}
+	s.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{s.topic: {0: kgo.NewOffset().AtStart()}})
+	runCtx, stop := context.WithCancel(context.Background())
+	s.cancel = stop
+	go s.run(runCtx)
+	s.status.Store(statusRunning)
+
+	if err := s.catchUp(ctx); err != nil {
+		return fmt.Errorf("schema registry: read %s: %w", s.topic, err)
+	}
+	s.healConflicts(ctx)
+	s.mu.RLock()
+	s.log.Info("schema registry ready", "subjects", len(s.st.subjects), "ids", len(s.st.ids), "offset", s.applied)
+	s.mu.RUnlock()
+	return nil
+}
+
+// Close stops reading the topic and closes the Kafka client. Calls in flight fail.
+func (s *Store) Close() {
+	s.life.Lock()
+	defer s.life.Unlock()
+	if s.status.Swap(statusClosed) == statusClosed {
+		return
+	}
+	if s.cancel != nil {
+		s.cancel()
+		<-s.stopped
+	}
+	s.cl.Close()
+}
+
+func (s *Store) running() error {
+	if s.status.Load() != statusRunning {
+		return ErrNotStarted
+	}
+	return nil
+}
+
+// run folds the topic into the state until ctx ends.
+func (s *Store) run(ctx context.Context) {
+	defer close(s.stopped)
+	for {
+		fs := s.cl.PollFetches(ctx)
+		if ctx.Err() != nil || fs.IsClientClosed() {
+			return
 		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return 0, fmt.Errorf("look up schema of %s: %w", subject, err)
+		failed := false
+		fs.EachError(func(topic string, partition int32, err error) {
+			failed = true
+			s.log.Error("schema registry: read topic", "partition", partition, "err", err)
+		})
+		if fs.NumRecords() > 0 {
+			s.fold(fs)
+		} else if failed {
+			select { // do not spin on a persistent error; kgo keeps retrying underneath
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
 		}
-		// A concurrent registration of the same subject makes this insert conflict; look again.
-		err = s.pool.QueryRow(ctx, `
-INSERT INTO schema_registry (subject, version, schema)
-SELECT $1, COALESCE(MAX(version), 0) + 1, $2 FROM schema_registry WHERE subject = $1
-ON CONFLICT DO NOTHING
-RETURNING id`, subject, schema).Scan(&id)
-		if err == nil {
-			return id, nil
+	}
+}
+
+func (s *Store) fold(fs kgo.Fetches) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fs.EachRecord(func(r *kgo.Record) {
+		if err := s.st.apply(r.Key, r.Value, r.Offset); err != nil {
+			level := slog.LevelWarn
+			if errors.Is(err, errIDCollision) {
+				level = slog.LevelError
+			}
+			s.log.Log(context.Background(), level, "schema registry: record ignored or suspicious", "offset", r.Offset, "err", err)
 		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return 0, fmt.Errorf("register schema of %s: %w", subject, err)
+		s.applied = r.Offset + 1
+	})
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+var errStalled = errors.New("no progress")
+
+// catchUp returns once every record the topic held when it was called is folded: what any
+// process registered before is then visible here.
+func (s *Store) catchUp(ctx context.Context) error {
+	offsets, err := s.adm.ListEndOffsets(ctx, s.topic)
+	if err != nil {
+		return fmt.Errorf("list end offset: %w", err)
+	}
+	o, ok := offsets.Lookup(s.topic, 0)
+	if !ok {
+		return fmt.Errorf("list end offset: no partition 0 in %s", s.topic)
+	}
+	if o.Err != nil {
+		return fmt.Errorf("list end offset: %w", o.Err)
+	}
+	err = s.waitApplied(ctx, o.Offset, stallTimeout)
+	if !errors.Is(err, errStalled) {
+		return err
+	}
+	// The end offset may lie past the last record left in the log: once compaction removes a
+	// tombstone at the tail, no record reaches it. A marker written now lies past it and will be
+	// read (Confluent's registry does the same with its NOOP records).
+	key, value := encodeNoopRecord()
+	off, err := s.produce(ctx, key, value)
+	if err != nil {
+		return err
+	}
+	return s.waitApplied(ctx, off+1, 0)
+}
+
+// waitApplied blocks until the records before offset target are folded. With stall > 0 it gives
+// up with errStalled when no record arrives for that long.
+func (s *Store) waitApplied(ctx context.Context, target int64, stall time.Duration) error {
+	var stalled <-chan time.Time
+	var timer *time.Timer
+	if stall > 0 {
+		timer = time.NewTimer(stall)
+		defer timer.Stop()
+		stalled = timer.C
+	}
+	for {
+		s.mu.RLock()
+		applied, changed := s.applied, s.changed
+		s.mu.RUnlock()
+		if applied >= target {
+			return nil
+		}
+		select {
+		case <-changed:
+			if timer != nil {
+				timer.Reset(stall)
+			}
+		case <-stalled:
+			return errStalled
+		case <-s.stopped:
+			return ErrNotStarted
+		case <-ctx.Done():
+			return fmt.Errorf("wait for offset %d of the registry topic (read up to %d): %w", target, applied, ctx.Err())
 		}
 	}
-	return 0, fmt.Errorf("register schema of %s: lost the race three times", subject)
 }
 
-// Schema returns the schema text of an id.
-func (s *Store) Schema(ctx context.Context, id int) (string, error) {
-	var text string
-	err := s.pool.QueryRow(ctx, `SELECT schema FROM schema_registry WHERE id = $1`, id).Scan(&text)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", ErrNotFound
-	}
+func (s *Store) produce(ctx context.Context, key, value []byte) (int64, error) {
+	r, err := s.cl.ProduceSync(ctx, &kgo.Record{Topic: s.topic, Partition: 0, Key: key, Value: value}).First()
 	if err != nil {
-		return "", fmt.Errorf("schema %d: %w", id, err)
+		return 0, fmt.Errorf("write to %s: %w", s.topic, err)
 	}
-	return text, nil
+	return r.Offset, nil
 }
 
-// Subjects lists every subject.
-func (s *Store) Subjects(ctx context.Context) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT subject FROM schema_registry ORDER BY subject`)
-	if err != nil {
-		return nil, fmt.Errorf("list subjects: %w", err)
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+// view runs fn on the folded state.
+func (s *Store) view(fn func(*state) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return fn(s.st)
 }
 
-// Versions lists the versions of a subject.
-func (s *Store) Versions(ctx context.Context, subject string) ([]int, error) {
-	rows, err := s.pool.Query(ctx, `SELECT version FROM schema_registry WHERE subject = $1 ORDER BY version`, subject)
-	if err != nil {
-		return nil, fmt.Errorf("list versions of %s: %w", subject, err)
+// read runs fn on the folded state; when fn reports something unknown, it catches up with the
+// end of the topic and runs fn again, so what another process has just registered is found.
+func (s *Store) read(ctx context.Context, fn func(*state) error) error {
+	if err := s.running(); err != nil {
+		return err
 	}
-	vs, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		return nil, err
+	err := s.view(fn)
+	if !errors.Is(err, ErrNotFound) {
+		return err
 	}
-	if len(vs) == 0 {
-		return nil, ErrNotFound
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	if err := s.catchUp(ctx); err != nil {
+		return fmt.Errorf("schema registry: catch up: %w", err)
 	}
-	out := make([]int, len(vs))
-	for i, v := range vs {
-		out[i] = int(v)
-	}
-	return out, nil
+	return s.view(fn)
 }
 
-// Version returns one version of a subject (version -1 is the latest).
-func (s *Store) Version(ctx context.Context, subject string, version int) (id, v int, schema string, err error) {
-	err = s.pool.QueryRow(ctx, `
-SELECT id, version, schema FROM schema_registry
-WHERE subject = $1 AND (version = $2 OR $2 = -1)
-ORDER BY version DESC LIMIT 1`, subject, version).Scan(&id, &v, &schema)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, 0, "", ErrNotFound
-	}
-	if err != nil {
-		return 0, 0, "", fmt.Errorf("version %d of %s: %w", version, subject, err)
-	}
-	return id, v, schema, nil
+func (v *version) public() SchemaVersion {
+	return SchemaVersion{Subject: v.Subject, Version: v.Version, ID: v.ID, Schema: v.Schema}
 }
