@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/storeline/storeline/commands/shopify"
 	"github.com/storeline/storeline/config"
 	"github.com/storeline/storeline/dedup"
 	"github.com/storeline/storeline/embedded"
@@ -25,6 +26,7 @@ import (
 	"github.com/storeline/storeline/events"
 	"github.com/storeline/storeline/gateway"
 	"github.com/storeline/storeline/migrations"
+	"github.com/storeline/storeline/pii"
 	"github.com/storeline/storeline/projections"
 	"github.com/storeline/storeline/projections/orders"
 	"github.com/storeline/storeline/registry"
@@ -102,6 +104,10 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	// Topics first: the registry keeps its schemas in one of them.
+	if err := topics.Ensure(ctx, svc.Brokers, topics.SettingsFrom(cfg), log); err != nil {
+		return err
+	}
 	var schemaReg events.Registry
 	var regHandler http.Handler
 	if cfg.SchemaRegistryURL != "" {
@@ -109,7 +115,19 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			return err
 		}
 	} else {
-		store := registry.NewStore(svc.Pool)
+		store, err := registry.NewStore(registry.StoreConfig{
+			Brokers:           svc.Brokers,
+			Topic:             registry.TopicName(cfg.TopicPrefix),
+			ReplicationFactor: int16(cfg.TopicReplication),
+			Log:               log,
+		})
+		if err != nil {
+			return err
+		}
+		defer store.Close() // before svc.Close stops an embedded broker
+		if err := store.Start(ctx); err != nil {
+			return fmt.Errorf("schema registry: %w", err)
+		}
 		schemaReg, regHandler = store, registry.Handler(store)
 	}
 	cat, err := events.LoadCatalogue()
@@ -118,9 +136,6 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	codec, err := events.NewCodec(ctx, cat, schemaReg, cfg.TopicPrefix)
 	if err != nil {
-		return err
-	}
-	if err := topics.Ensure(ctx, svc.Brokers, topics.SettingsFrom(cfg), log); err != nil {
 		return err
 	}
 
@@ -169,8 +184,17 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			return err
 		}
 		defer producer.Close()
+		kek, err := piiKey(cfg, svc.Embedded)
+		if err != nil {
+			return err
+		}
+		keystore, err := pii.NewKeystore(svc.Pool, kek)
+		if err != nil {
+			return err
+		}
 		handler := gateway.New(gateway.Config{WebhookSecrets: []string{secret}, MaxWebhookBody: cfg.WebhookMaxBody}, gateway.Deps{
 			Appender: producer,
+			Sealer:   shopify.PersonalData{Sealer: pii.NewSealer(keystore)},
 			Orders:   orders.NewReader(svc.Pool),
 			Checks: []gateway.Check{
 				{Name: "kafka", Ping: producer.Ping},

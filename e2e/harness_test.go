@@ -92,6 +92,7 @@ func (d *deployment) env() []string {
 		"STORELINE_WAREHOUSE="+d.warehouse,
 		"STORELINE_HTTP_ADDR="+d.addr,
 		"STORELINE_SHOPIFY_WEBHOOK_SECRET="+secret,
+		"STORELINE_PII_KEY="+piiKey,
 		"STORELINE_SINK_COMMIT_INTERVAL=300ms",
 		"STORELINE_DATA_DIR="+filepath.Join(d.warehouse, ".storeline"),
 		"STORELINE_LOG_LEVEL=warn",
@@ -100,6 +101,9 @@ func (d *deployment) env() []string {
 		"STORELINE_INSTANCE_ID=e2e-"+d.prefix,
 	)
 }
+
+// piiKey is the deployment's key-encryption key of personal-data keys (32 bytes, base64).
+const piiKey = "c3RvcmVsaW5lLWUyZS1waWkta2V5LTMyLWJ5dGVzISE="
 
 // start runs `storeline run` and waits until it is ready.
 func (d *deployment) start() {

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -15,40 +14,13 @@ import (
 	"github.com/storeline/storeline/events/eventstest"
 )
 
-// memRegistry is an in-process stand-in for the schema registry.
-type memRegistry struct {
-	ids     map[string]int
-	schemas map[int]string
-}
-
-func newMemRegistry() *memRegistry {
-	return &memRegistry{ids: map[string]int{}, schemas: map[int]string{}}
-}
-
-func (m *memRegistry) Register(_ context.Context, subject, schema string) (int, error) {
-	if id, ok := m.ids[subject+schema]; ok {
-		return id, nil
-	}
-	id := len(m.ids) + 7
-	m.ids[subject+schema], m.schemas[id] = id, schema
-	return id, nil
-}
-
-func (m *memRegistry) SchemaByID(_ context.Context, id int) (string, error) {
-	s, ok := m.schemas[id]
-	if !ok {
-		return "", fmt.Errorf("id %d: %w", id, events.ErrSchemaNotFound)
-	}
-	return s, nil
-}
-
-func newCodec(t *testing.T) (*events.Codec, *memRegistry) {
+func newCodec(t *testing.T) (*events.Codec, *eventstest.Registry) {
 	t.Helper()
 	cat, err := events.LoadCatalogue()
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := newMemRegistry()
+	reg := eventstest.NewRegistry()
 	codec, err := events.NewCodec(context.Background(), cat, reg, "x.")
 	if err != nil {
 		t.Fatal(err)

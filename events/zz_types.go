@@ -54,7 +54,7 @@ type Envelope struct {
 
 // Personal data of a customer (names, emails, phones, addresses, IPs, notes), encrypted under that customer's own data key, which storeline keeps outside the log. Destroying the key (on the customers/redact or shop/redact webhook) makes every copy unreadable at once: on the topics, in the lake and in any backup of them (crypto-shredding). Partners cannot decrypt it.
 type SealedPersonalData struct {
-	// Opaque id of the data key: one per customer (or per order for a guest checkout) and shop.
+	// Opaque id of the data key. A shop has one key per customer (customer/<id>), one per order for what is not tied to a customer (order/<id>: guest checkouts, refunds, bulk line-item rows) and one for the shop owner's own data (shop). customers/redact destroys the customer's key and the keys of the orders it lists; shop/redact destroys every key of the shop.
 	KeyID string `avro:"key_id"`
 	// AES-256-GCM.
 	Algorithm string `avro:"algorithm"`
@@ -84,7 +84,7 @@ type CustomerDataRequested struct {
 	PersonalData *SealedPersonalData `avro:"personal_data"`
 }
 
-// The merchant asked storeline, through Shopify, to erase a customer's personal data (a GDPR/CCPA erasure request), for the customer and the listed orders. Recorded by the webhook intake from Shopify's mandatory customers/redact webhook (sent 10 days after the request, or later when the customer has recent orders); envelope.occurred_at is X-Shopify-Triggered-At. Storeline answers by destroying the customer's data key and the keys of the listed guest orders, which makes every sealed copy unreadable.
+// The merchant asked storeline, through Shopify, to erase a customer's personal data (a GDPR/CCPA erasure request), for the customer and the listed orders. Recorded by the webhook intake from Shopify's mandatory customers/redact webhook (10 days after the customer's request, or, when the customer ordered within the last six months, once six months have passed); envelope.occurred_at is X-Shopify-Triggered-At. Storeline answers by destroying the customer's data key and the keys of the listed guest orders, which makes every sealed copy unreadable.
 type CustomerRedactRequested struct {
 	// Metadata every event carries.
 	Envelope Envelope `avro:"envelope"`

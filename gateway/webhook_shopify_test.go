@@ -17,7 +17,10 @@ import (
 
 	"github.com/storeline/storeline/commands/shopify/samples"
 	"github.com/storeline/storeline/eventlog"
+	"github.com/storeline/storeline/commands/shopify"
 	"github.com/storeline/storeline/events"
+	"github.com/storeline/storeline/events/eventstest"
+	"github.com/storeline/storeline/pii/piitest"
 	"github.com/storeline/storeline/webhooksig"
 )
 
@@ -38,9 +41,14 @@ func (f *fakeAppender) Append(_ context.Context, ev events.Event, _ string) (eve
 const secret = "shpss_test_secret"
 
 func newTestServer(app Appender) http.Handler {
+	sealer, _ := piitest.NewSealer()
+	return newTestServerSealing(app, shopify.PersonalData{Sealer: sealer})
+}
+
+func newTestServerSealing(app Appender, sealer shopify.Sealer) http.Handler {
 	reg := prometheus.NewRegistry()
 	return New(Config{WebhookSecrets: []string{"old_secret", secret}, MaxWebhookBody: 64 << 10},
-		Deps{Appender: app, Metrics: reg, Gatherer: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Deps{Appender: app, Sealer: sealer, Metrics: reg, Gatherer: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
 func webhookRequest(body []byte, signature string) *http.Request {
@@ -122,7 +130,7 @@ func TestWebhookWithBrokerDownIs503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	codec, err := events.NewCodec(context.Background(), cat, constRegistry(1), "")
+	codec, err := events.NewCodec(context.Background(), cat, eventstest.NewRegistry(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,8 +142,9 @@ func TestWebhookWithBrokerDownIs503(t *testing.T) {
 	}
 	defer producer.Close()
 	reg := prometheus.NewRegistry()
+	sealer, _ := piitest.NewSealer()
 	h := New(Config{WebhookSecrets: []string{secret}, ProduceTimeout: 300 * time.Millisecond},
-		Deps{Appender: producer, Metrics: reg, Gatherer: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Deps{Appender: producer, Sealer: shopify.PersonalData{Sealer: sealer}, Metrics: reg, Gatherer: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, webhookRequest(samples.OrdersCreate, webhooksig.Sign(samples.OrdersCreate, secret)))
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
@@ -143,6 +152,36 @@ func TestWebhookWithBrokerDownIs503(t *testing.T) {
 	}
 }
 
-type constRegistry int
+// TestWebhookSealsPersonalData: what the gateway appends holds the customer's personal data
+// only sealed; when the key store is unreachable nothing is appended and Shopify is told to
+// retry.
+func TestWebhookSealsPersonalData(t *testing.T) {
+	app := &fakeAppender{}
+	w := httptest.NewRecorder()
+	newTestServer(app).ServeHTTP(w, webhookRequest(samples.OrdersCreateWithCustomer, webhooksig.Sign(samples.OrdersCreateWithCustomer, secret)))
+	if w.Code != http.StatusOK || len(app.appended) != 1 {
+		t.Fatalf("status %d, %d appended", w.Code, len(app.appended))
+	}
+	ev := app.appended[0].(*events.OrderCreated)
+	if ev.PersonalData == nil {
+		t.Fatal("no sealed personal data")
+	}
+	for _, s := range samples.PersonalStrings {
+		if strings.Contains(ev.PayloadJSON, s) {
+			t.Errorf("%q reached the log in plaintext", s)
+		}
+	}
 
-func (c constRegistry) Register(context.Context, string, string) (int, error) { return int(c), nil }
+	app = &fakeAppender{}
+	w = httptest.NewRecorder()
+	newTestServerSealing(app, brokenSealer{}).ServeHTTP(w, webhookRequest(samples.OrdersCreateWithCustomer, webhooksig.Sign(samples.OrdersCreateWithCustomer, secret)))
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || len(app.appended) != 0 {
+		t.Fatalf("key store down: status %d, %d appended; want 503 and nothing", w.Code, len(app.appended))
+	}
+}
+
+type brokenSealer struct{}
+
+func (brokenSealer) SealShopify(context.Context, string, string, string, []byte) (string, *events.SealedPersonalData, error) {
+	return "", nil, errors.New("connection refused")
+}

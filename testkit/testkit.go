@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/storeline/storeline/migrations"
+	"github.com/storeline/storeline/registry"
 )
 
 // Environment variables set by scripts/testenv (make test sets them all).
@@ -158,11 +159,41 @@ func FreshTopicPrefix(t testing.TB, partitions int32, topics ...string) string {
 		defer cl.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if _, err := adm.DeleteTopics(ctx, names...); err != nil {
+		// Every topic of the prefix: those made here and those the code under test made
+		// (dead-letter topics, the registry's).
+		all, err := adm.ListTopics(ctx)
+		if err != nil {
+			t.Logf("list topics: %v", err)
+			return
+		}
+		var mine []string
+		for _, name := range all.Names() {
+			if strings.HasPrefix(name, prefix) {
+				mine = append(mine, name)
+			}
+		}
+		if _, err := adm.DeleteTopics(ctx, mine...); err != nil {
 			t.Logf("delete topics: %v", err)
 		}
 	})
 	return prefix
+}
+
+// Registry starts the embedded schema registry on prefix's registry topic, closed when the
+// test ends.
+func Registry(t testing.TB, prefix string) *registry.Store {
+	t.Helper()
+	s, err := registry.NewStore(registry.StoreConfig{Brokers: Brokers(t), Topic: registry.TopicName(prefix), ReplicationFactor: 1})
+	if err != nil {
+		t.Fatalf("schema registry: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.Start(ctx); err != nil {
+		t.Fatalf("start schema registry: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
 }
 
 // WaitFor polls cond until it returns nil, failing the test with cond's last error when the

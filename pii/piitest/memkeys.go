@@ -1,5 +1,5 @@
-// Package piitest has an in-memory key store for unit tests of packages that seal personal
-// data. Integration tests use the real pii.Keystore on PostgreSQL.
+// Package piitest gives tests of packages that seal personal data a key store: an in-memory
+// one for unit tests, the real pii.Keystore on a test database for integration tests.
 package piitest
 
 import (
@@ -7,8 +7,10 @@ import (
 	"context"
 	"crypto/rand"
 	"sync"
+	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/storeline/storeline/pii"
 )
@@ -59,6 +61,21 @@ func (m *Keys) Lookup(_ context.Context, id string) ([]byte, error) {
 		return nil, pii.ErrUnknownKey
 	}
 	return bytes.Clone(k), nil
+}
+
+// Keystore returns the real keystore in pool's database (migrated), under a random
+// key-encryption key.
+func Keystore(t testing.TB, pool *pgxpool.Pool) *pii.Keystore {
+	t.Helper()
+	kek := make([]byte, pii.KEKSize)
+	if _, err := rand.Read(kek); err != nil {
+		t.Fatal(err)
+	}
+	ks, err := pii.NewKeystore(pool, kek)
+	if err != nil {
+		t.Fatalf("keystore: %v", err)
+	}
+	return ks
 }
 
 // Shred destroys the live key of (shop, subject).

@@ -11,13 +11,15 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/storeline/storeline/commands/shopify"
 	"github.com/storeline/storeline/eventlog"
+	"github.com/storeline/storeline/deadletter"
 	"github.com/storeline/storeline/events"
 	"github.com/storeline/storeline/projections"
 	"github.com/storeline/storeline/projections/orders"
-	"github.com/storeline/storeline/registry"
+	"github.com/storeline/storeline/pii/piitest"
 	"github.com/storeline/storeline/testkit"
 )
 
@@ -27,7 +29,9 @@ func orderEvent(t *testing.T, id int64, eventID string, updated time.Time) event
 	body := fmt.Sprintf(`{"id":%d,"name":"#%d","order_number":%d,"currency":"EUR","total_price":"%d.50","subtotal_price":"10","total_tax":"0",
 "created_at":"2026-11-20T10:00:00Z","updated_at":%q,"line_items":[{"id":%d,"title":"Mug","quantity":2,"price":"5.25"}]}`,
 		id, id, id, id, updated.Format(time.RFC3339), id*10)
-	ev, err := shopify.OrderCreated(shopify.Delivery{Shop: "demo.myshopify.com", Topic: "orders/create", EventID: eventID, Body: []byte(body), ReceivedAt: time.Now()})
+	sealer, _ := piitest.NewSealer()
+	ev, err := shopify.OrderCreated(context.Background(), shopify.Delivery{Shop: "demo.myshopify.com", Topic: "orders/create", EventID: eventID, Body: []byte(body), ReceivedAt: time.Now()},
+		shopify.PersonalData{Sealer: sealer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,12 +49,12 @@ type env struct {
 func setup(t *testing.T) *env {
 	testkit.Integration(t)
 	e := &env{pool: testkit.FreshDatabase(t), brokers: testkit.Brokers(t)}
-	e.prefix = testkit.FreshTopicPrefix(t, 3, events.TopicCommerce)
+	e.prefix = testkit.FreshTopicPrefix(t, 3, events.TopicCommerce, events.TopicCommerce+deadletter.Suffix)
 	cat, err := events.LoadCatalogue()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.codec, err = events.NewCodec(context.Background(), cat, registry.NewStore(e.pool), e.prefix); err != nil {
+	if e.codec, err = events.NewCodec(context.Background(), cat, testkit.Registry(t, e.prefix), e.prefix); err != nil {
 		t.Fatal(err)
 	}
 	if e.producer, err = eventlog.NewProducer(e.brokers, e.codec, nil); err != nil {
@@ -182,4 +186,75 @@ func counterValue(t *testing.T, g prometheus.Gatherer, name string) float64 {
 		}
 	}
 	return sum
+}
+
+// TestPoisonRecordsAreDeadLetteredAndTheProjectionGoesOn: bytes that are not our wire format and
+// a record naming a schema id the registry does not have land in commerce.dlq with the reason
+// and their origin; the orders around them are applied.
+func TestPoisonRecordsAreDeadLetteredAndTheProjectionGoesOn(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	first := orderEvent(t, 4001, "p-1", t0)
+	good, err := e.codec.Encode(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknownID := append([]byte{0, 0x7f, 0xff, 0xff, 0x00}, good[5:]...)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.DefaultProduceTopic(e.prefix+events.TopicCommerce),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	produce := func(v []byte) {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Key: []byte("k"), Value: v, Partition: 0}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	produce(good)
+	produce([]byte(`{"not": "avro"}`))
+	produce(unknownID)
+	second, err := e.codec.Encode(orderEvent(t, 4002, "p-2", t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	produce(second)
+	e.start(t, nil)
+	e.waitCount(t, 2)
+
+	dlq, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.ConsumeTopics(e.prefix+events.TopicCommerce+deadletter.Suffix),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dlq.Close()
+	var letters []map[string]string
+	testkit.WaitFor(t, 30*time.Second, "two dead letters", func() error {
+		fctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		dlq.PollFetches(fctx).EachRecord(func(r *kgo.Record) {
+			h := map[string]string{"value": string(r.Value)}
+			for _, x := range r.Headers {
+				h[x.Key] = string(x.Value)
+			}
+			letters = append(letters, h)
+		})
+		if len(letters) < 2 {
+			return fmt.Errorf("%d dead letters", len(letters))
+		}
+		return nil
+	})
+	want := []struct{ reason, offset string }{{deadletter.ReasonUndecodable, "1"}, {deadletter.ReasonUnknownSchema, "2"}}
+	for i, w := range want {
+		l := letters[i]
+		if l[deadletter.HeaderReason] != w.reason || l[deadletter.HeaderOriginalOffset] != w.offset ||
+			l[deadletter.HeaderConsumer] != "projection:orders" || l[deadletter.HeaderOriginalTopic] != e.prefix+events.TopicCommerce ||
+			l[deadletter.HeaderError] == "" {
+			t.Errorf("dead letter %d = %v, want reason %s from offset %s", i, l, w.reason, w.offset)
+		}
+	}
+	if letters[0]["value"] != `{"not": "avro"}` {
+		t.Errorf("the dead letter must keep the original bytes, got %q", letters[0]["value"])
+	}
 }

@@ -1,6 +1,7 @@
 package icebergsink
 
 import (
+	"context"
 	"math/big"
 	"strings"
 	"testing"
@@ -56,7 +57,7 @@ func TestOrderCreatedToArrow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	decoded, err := codec.Decode(wire)
+	decoded, err := codec.Decode(context.Background(), wire)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,8 +113,8 @@ func TestOrderCreatedToArrow(t *testing.T) {
 		"subtotal_price":   {dec("subtotal_price"), "4.0000"},
 		"total_tax":        {dec("total_tax"), "0.2500"},
 		"financial_status": {str("financial_status"), "paid"},
-		"created_at":       {ts("created_at"), ev.CreatedAt},
-		"updated_at":       {ts("updated_at"), ev.UpdatedAt},
+		"created_at":       {ts("created_at"), ev.Order.CreatedAt},
+		"updated_at":       {ts("updated_at"), ev.Order.UpdatedAt},
 		"_kafka_topic":     {str("_kafka_topic"), "t.commerce"},
 		"_kafka_partition": {col("_kafka_partition").(*array.Int32).Value(0), int32(2)},
 		"_kafka_offset":    {i64("_kafka_offset"), int64(41)},
@@ -173,7 +174,7 @@ func TestOrderCreatedToArrow(t *testing.T) {
 
 func TestNewOrderRowRejectsBadRecords(t *testing.T) {
 	ev := testOrder(1)
-	ev.LineItems[0].Price = rat("0.00005")
+	ev.Order.LineItems[0].Price.Amount = rat("0.00005")
 	if _, err := newOrderRow(ev, source{}); err == nil || !strings.Contains(err.Error(), "line item") {
 		t.Fatalf("err = %v, want a line item price error", err)
 	}

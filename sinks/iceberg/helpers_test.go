@@ -1,47 +1,18 @@
 package icebergsink
 
 import (
-	"context"
 	"fmt"
 	"math/big"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/storeline/storeline/events"
+	"github.com/storeline/storeline/events/eventstest"
 )
-
-// memRegistry is an in-memory events.Registry: one id per distinct (subject, schema).
-type memRegistry struct {
-	mu  sync.Mutex
-	ids map[string]int
-}
-
-func (r *memRegistry) Register(_ context.Context, subject, schema string) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.ids == nil {
-		r.ids = map[string]int{}
-	}
-	k := subject + "\x00" + schema
-	if id, ok := r.ids[k]; ok {
-		return id, nil
-	}
-	r.ids[k] = len(r.ids) + 1
-	return r.ids[k], nil
-}
 
 func newTestCodec(t testing.TB, prefix string) *events.Codec {
 	t.Helper()
-	cat, err := events.LoadCatalogue()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := events.NewCodec(context.Background(), cat, &memRegistry{}, prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return eventstest.NewCodec(t, prefix)
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -59,6 +30,7 @@ func rat(s string) *big.Rat {
 func testOrder(n int) *events.OrderCreated {
 	created := time.Date(2026, 3, 1+n%3, 10, 0, n%60, 0, time.UTC)
 	gid := fmt.Sprintf("gid://shopify/Order/%d", 1000+n)
+	eur := func(amount string) events.Money { return events.Money{Amount: rat(amount), CurrencyCode: "EUR"} }
 	return &events.OrderCreated{
 		Envelope: events.Envelope{
 			EventID:       events.DeterministicID("test", gid),
@@ -66,24 +38,28 @@ func testOrder(n int) *events.OrderCreated {
 			OccurredAt:    created,
 			RecordedAt:    created.Add(time.Second),
 			Shop:          "example.myshopify.com",
-			AggregateType: "order",
+			AggregateType: "Order",
 			AggregateID:   gid,
+			Actor:         events.Actor{Type: events.ActorShopify, ID: "example.myshopify.com"},
 			Source:        events.SourceWebhook,
 		},
-		OrderID:         int64(1000 + n),
-		OrderGID:        gid,
-		Name:            fmt.Sprintf("#%d", 1000+n),
-		OrderNumber:     int64(n),
-		Currency:        "EUR",
-		TotalPrice:      rat(fmt.Sprintf("%d.25", n)),
-		SubtotalPrice:   rat(fmt.Sprintf("%d", n)),
-		TotalTax:        rat("0.25"),
-		FinancialStatus: ptr("paid"),
-		CreatedAt:       created,
-		UpdatedAt:       created.Add(time.Minute),
-		LineItems: []events.LineItem{
-			{LineItemID: int64(n*10 + 1), ProductID: ptr(int64(7)), Title: "Mug", Quantity: 1, Price: rat("1.5")},
-			{LineItemID: int64(n*10 + 2), Title: "Gift card", SKU: ptr("GC"), Quantity: 2, Price: rat("0.0001")},
+		Order: events.Order{
+			OrderID:         int64(1000 + n),
+			OrderGID:        gid,
+			Name:            fmt.Sprintf("#%d", 1000+n),
+			OrderNumber:     int64(n),
+			Currency:        "EUR",
+			TotalPrice:      eur(fmt.Sprintf("%d.25", n)),
+			SubtotalPrice:   eur(fmt.Sprintf("%d", n)),
+			TotalTax:        eur("0.25"),
+			TotalDiscounts:  eur("0"),
+			FinancialStatus: ptr("paid"),
+			CreatedAt:       created,
+			UpdatedAt:       created.Add(time.Minute),
+			LineItems: []events.OrderLineItem{
+				{LineItemID: int64(n*10 + 1), LineItemGID: "gid://shopify/LineItem/1", ProductID: ptr(int64(7)), Title: "Mug", Quantity: 1, Price: eur("1.5"), TotalDiscount: eur("0")},
+				{LineItemID: int64(n*10 + 2), LineItemGID: "gid://shopify/LineItem/2", Title: "Gift card", SKU: ptr("GC"), Quantity: 2, Price: eur("0.0001"), TotalDiscount: eur("0")},
+			},
 		},
 		PayloadJSON: "{}",
 	}
