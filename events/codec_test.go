@@ -89,7 +89,11 @@ func TestEncodeRefusesAnInvalidEvent(t *testing.T) {
 		"actor":          {func(e *events.OrderCreated) { e.Envelope.Actor.ID = "" }, "actor"},
 		"occurred at":    {func(e *events.OrderCreated) { e.Envelope.OccurredAt = e.Envelope.OccurredAt.AddDate(-3000, 0, 0) }, ""},
 		"money missing":  {func(e *events.OrderCreated) { e.Order.TotalPrice.Amount = nil }, "invalid event"},
-		"decimal scale":  {func(e *events.OrderCreated) { e.Order.TotalPrice.Amount.SetFrac64(1, 3) }, "invalid event"},
+		"decimal scale":  {func(e *events.OrderCreated) { e.Order.TotalPrice.Amount.SetFrac64(1, 3) }, "more than 4 decimal places"},
+		"decimal places": {func(e *events.OrderCreated) { e.Order.TotalPrice.Amount.SetFrac64(1, 100000) }, "more than 4 decimal places"},
+		"decimal digits": {func(e *events.OrderCreated) { e.Order.TotalPrice.Amount.SetString("-10000000000000000") }, "more than 20 digits"},
+		"huge decimal":   {func(e *events.OrderCreated) { e.Order.TotalPrice.Amount.SetString("123456789012345678901234567890.5") }, "more than 20 digits"},
+		"line decimal":   {func(e *events.OrderCreated) { e.Order.LineItems[1].Price.Amount.SetFrac64(1, 7) }, "line_items[]"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ev := eventstest.Sample(k, 2).(*events.OrderCreated)
@@ -102,6 +106,29 @@ func TestEncodeRefusesAnInvalidEvent(t *testing.T) {
 				t.Errorf("got %v, want ErrInvalidEvent mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestEncodeTakesDecimalsAtTheirLimits: the largest and smallest amounts decimal(20,4) holds
+// encode and decode exactly.
+func TestEncodeTakesDecimalsAtTheirLimits(t *testing.T) {
+	codec, _ := newCodec(t)
+	k, _ := codec.Catalogue().Kind(events.TypeOrderCreated)
+	for _, amount := range []string{"9999999999999999.9999", "-9999999999999999.9999", "0.0001", "0", "123456789.5"} {
+		ev := eventstest.Sample(k, 5).(*events.OrderCreated)
+		ev.Order.TotalPrice.Amount.SetString(amount)
+		wire, err := codec.Encode(ev)
+		if err != nil {
+			t.Errorf("%s: %v", amount, err)
+			continue
+		}
+		back, err := codec.Decode(context.Background(), wire)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := back.(*events.OrderCreated).Order.TotalPrice.Amount; got.Cmp(ev.Order.TotalPrice.Amount) != 0 {
+			t.Errorf("%s came back as %s", amount, got.FloatString(4))
+		}
 	}
 }
 
