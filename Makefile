@@ -33,7 +33,8 @@ bench: build
 	@set -e; envfile=$$(scripts/testenv up); \
 	  trap 'scripts/testenv down >/dev/null 2>&1 || true' EXIT; \
 	  . "$$envfile"; \
-	  $(GO) test -count=1 -run '^$$' -bench . -benchtime 5s ./bench/...
+	  $(GO) test -count=1 -run '^$$' -bench . -benchtime 5s ./bench/...; \
+	  $(GO) test -count=1 -run '^$$' -bench . -benchtime 2s ./events/
 
 ## generate: Go event types, the catalogue and schemas/README.md from the .avsc files
 generate:

@@ -86,7 +86,7 @@ func BenchmarkIntakeVsRawProduce(b *testing.B) {
 	})
 
 	sealer, _ := piitest.NewSealer()
-	ev, err := shopify.OrderCreated(context.Background(), shopify.Delivery{Shop: "bench.myshopify.com", Topic: "orders/create", EventID: "raw", Body: payload},
+	ev, err := shopify.OrderCreated(context.Background(), shopify.Delivery{Shop: "bench.myshopify.com", Topic: "orders/create", EventID: "raw", Body: payload, ReceivedAt: time.Now()},
 		shopify.PersonalData{Sealer: sealer})
 	if err != nil {
 		b.Fatal(err)

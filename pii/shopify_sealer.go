@@ -16,16 +16,15 @@ var ErrNoSubject = errors.New("pii: personal data without a subject")
 // Errors wrapping ErrUnknownTopic or ErrMalformed are the payload's; others are the keystore's
 // and worth a retry.
 func (s *Sealer) SealShopify(ctx context.Context, shop, topic, eventID string, payload []byte) (clean string, sealed *Sealed, err error) {
-	c, personal, err := SplitShopify(topic, payload)
+	subj, subjErr, c, personal, err := splitShopify(topic, payload)
 	if err != nil {
 		return "", nil, err
 	}
 	if personal == nil {
 		return string(c), nil, nil
 	}
-	subj, err := SubjectOf(topic, payload)
-	if err != nil {
-		return "", nil, err
+	if subjErr != nil {
+		return "", nil, subjErr
 	}
 	if subj == "" {
 		return "", nil, fmt.Errorf("seal %s payload: %w", topic, ErrNoSubject)

@@ -28,26 +28,47 @@ var ErrMalformed = errors.New("pii: malformed JSON")
 // Numbers are kept exactly as Shopify wrote them (ids beyond 2^53, money with any number of
 // decimals). Members are re-ordered (sorted), which changes nothing a JSON reader sees.
 func SplitShopify(topic string, payload []byte) (clean []byte, personal []byte, err error) {
+	_, _, clean, personal, err = splitShopify(topic, payload)
+	return clean, personal, err
+}
+
+// splitShopify is SplitShopify that also names the payload's subject (as SubjectOf does), from
+// the same parse. A subject error is returned apart: it matters only when there is personal data.
+func splitShopify(topic string, payload []byte) (subject string, subjectErr error, clean, personal []byte, err error) {
 	k, ok := shopifyTopics[topic]
 	if !ok {
-		return nil, nil, fmt.Errorf("%w: %q", ErrUnknownTopic, topic)
+		return "", nil, nil, nil, fmt.Errorf("%w: %q", ErrUnknownTopic, topic)
 	}
 	doc, err := decodeObject(payload)
 	if err != nil {
-		return nil, nil, fmt.Errorf("split %s payload: %w", topic, err)
+		return "", nil, nil, nil, fmt.Errorf("split %s payload: %w", topic, err)
 	}
+	subject, subjectErr = subjectOf(k, doc)
+	if subjectErr != nil {
+		subjectErr = fmt.Errorf("subject of %s payload: %w", topic, subjectErr)
+	}
+	clean, personal, err = cutPersonal(k, doc)
+	if err != nil {
+		return "", nil, nil, nil, fmt.Errorf("split %s payload: %w", topic, err)
+	}
+	return subject, subjectErr, clean, personal, nil
+}
+
+// cutPersonal removes the personal data of a kind of payload from doc, returning the rest and
+// what was cut, both encoded.
+func cutPersonal(k kind, doc map[string]any) (clean, personal []byte, err error) {
 	cut := map[string]any{}
 	for _, r := range compiledRules[k] {
 		applyRule(doc, r, 0, "", cut)
 	}
 	if clean, err = encode(doc); err != nil {
-		return nil, nil, fmt.Errorf("split %s payload: %w", topic, err)
+		return nil, nil, err
 	}
 	if len(cut) == 0 {
 		return clean, nil, nil
 	}
 	if personal, err = encode(cut); err != nil {
-		return nil, nil, fmt.Errorf("split %s payload: %w", topic, err)
+		return nil, nil, err
 	}
 	return clean, personal, nil
 }

@@ -3,7 +3,6 @@
 package shopify
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -107,15 +106,11 @@ func (d Delivery) seal(ctx context.Context, s Sealer, eventID string) (string, *
 
 func ptr[T any](v T) *T { return &v }
 
-// decodeJSON parses a body keeping numbers exact (Shopify ids exceed float64's 2^53).
+// decodeJSON parses a body into v, whose id fields are json.Number so that Shopify ids stay
+// exact (they exceed float64's 2^53). Trailing data after the object is refused.
 func decodeJSON(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
+	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("%w: malformed JSON: %v", ErrInvalidPayload, err)
-	}
-	if dec.More() {
-		return fmt.Errorf("%w: trailing data after the JSON object", ErrInvalidPayload)
 	}
 	return nil
 }
