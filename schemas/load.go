@@ -48,7 +48,8 @@ func (e *Event) JSON() (string, error) {
 	return string(b), nil
 }
 
-// Topics returns the topic folders of fsys in name order: every top-level folder but types/.
+// Topics returns the topic folders of fsys in name order: every top-level folder but types/
+// and released/.
 func Topics(fsys fs.FS) ([]string, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
@@ -56,7 +57,7 @@ func Topics(fsys fs.FS) ([]string, error) {
 	}
 	var topics []string
 	for _, e := range entries {
-		if e.IsDir() && e.Name() != sharedDir {
+		if e.IsDir() && e.Name() != sharedDir && e.Name() != ReleasedDir {
 			topics = append(topics, e.Name())
 		}
 	}
