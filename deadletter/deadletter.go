@@ -5,10 +5,16 @@
 package deadletter
 
 import (
+	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/google/uuid"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/storeline/storeline/events"
@@ -59,10 +65,7 @@ func ReasonOf(err error) (reason string, permanent bool) {
 // Record returns the dead letter of rec: its key, value and headers, on rec's dead-letter
 // topic, with the dead-letter headers added.
 func Record(rec *kgo.Record, consumer, reason string, cause error, now time.Time) *kgo.Record {
-	msg := cause.Error()
-	if len(msg) > maxErrorHeaderLength {
-		msg = msg[:maxErrorHeaderLength]
-	}
+	msg := truncate(cause.Error())
 	headers := append([]kgo.RecordHeader(nil), rec.Headers...)
 	headers = append(headers,
 		kgo.RecordHeader{Key: HeaderConsumer, Value: []byte(consumer)},
@@ -76,3 +79,98 @@ func Record(rec *kgo.Record, consumer, reason string, cause error, now time.Time
 	)
 	return &kgo.Record{Topic: Topic(rec.Topic), Key: rec.Key, Value: rec.Value, Headers: headers}
 }
+
+// Sender dead-letters the records one consumer gives up on: the copy on <topic>.dlq, then a
+// sync.RecordDeadLettered event saying what and why, so operators see dead letters on the same
+// log as everything else.
+type Sender struct {
+	codec    *events.Codec
+	consumer string
+}
+
+// NewSender returns the sender of consumer (<kind>:<name>, e.g. projection:orders).
+func NewSender(codec *events.Codec, consumer string) *Sender {
+	return &Sender{codec: codec, consumer: consumer}
+}
+
+// Send copies rec to its dead-letter topic and records the RecordDeadLettered event, both
+// acknowledged by the brokers before it returns. Sending the same record again (after a crash
+// before the consumer's checkpoint) adds a second copy but the same event id.
+func (s *Sender) Send(ctx context.Context, cl *kgo.Client, rec *kgo.Record, reason string, cause error) error {
+	now := time.Now()
+	dl := Record(rec, s.consumer, reason, cause, now)
+	produced, err := cl.ProduceSync(ctx, dl).First()
+	if err != nil {
+		return fmt.Errorf("dead-letter %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err)
+	}
+	ev := s.event(rec, produced, reason, cause, now)
+	r, err := s.codec.Record(ev, header(rec, events.HeaderTraceparent))
+	if err != nil {
+		return fmt.Errorf("record the dead letter of %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err)
+	}
+	if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+		return fmt.Errorf("record the dead letter of %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err)
+	}
+	return nil
+}
+
+func (s *Sender) event(rec, copied *kgo.Record, reason string, cause error, now time.Time) *events.RecordDeadLettered {
+	now = now.UTC().Truncate(time.Microsecond)
+	partition := strconv.Itoa(int(rec.Partition))
+	ev := &events.RecordDeadLettered{
+		Envelope: events.Envelope{
+			EventID:       events.DeterministicID("dead-letter", s.consumer, rec.Topic, partition, strconv.FormatInt(rec.Offset, 10)),
+			EventType:     events.TypeRecordDeadLettered,
+			OccurredAt:    now,
+			RecordedAt:    now,
+			AggregateType: "DeadLetter",
+			AggregateID:   s.consumer + "/" + rec.Topic + "/" + partition,
+			Actor:         events.Actor{Type: events.ActorSystem, ID: s.consumer},
+			Source:        events.SourceSystem,
+		},
+		Consumer:            s.consumer,
+		OriginalTopic:       rec.Topic,
+		OriginalPartition:   rec.Partition,
+		OriginalOffset:      rec.Offset,
+		OriginalTimestamp:   rec.Timestamp.UTC().Truncate(time.Microsecond),
+		Reason:              reason,
+		ErrorMessage:        truncate(cause.Error()),
+		Attempts:            1,
+		DeadLetterTopic:     &copied.Topic,
+		DeadLetterPartition: &copied.Partition,
+		DeadLetterOffset:    &copied.Offset,
+		DeadLetteredAt:      now,
+	}
+	if len(rec.Key) > 0 && utf8.Valid(rec.Key) {
+		ev.OriginalKey = ptr(string(rec.Key))
+	}
+	if id := header(rec, events.HeaderEventID); uuid.Validate(id) == nil {
+		ev.EventID, ev.Envelope.CausationID = ptr(id), ptr(id)
+	}
+	if t := header(rec, events.HeaderEventType); t != "" {
+		ev.EventType = ptr(t)
+	}
+	if len(rec.Value) >= 5 && rec.Value[0] == 0 {
+		ev.SchemaID = ptr(int32(binary.BigEndian.Uint32(rec.Value[1:5])))
+	}
+	return ev
+}
+
+func header(rec *kgo.Record, key string) string {
+	for _, h := range rec.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+// truncate bounds an error message, keeping it valid UTF-8 (Avro strings must be).
+func truncate(msg string) string {
+	if len(msg) > maxErrorHeaderLength {
+		msg = msg[:maxErrorHeaderLength]
+	}
+	return strings.ToValidUTF8(msg, "")
+}
+
+func ptr[T any](v T) *T { return &v }

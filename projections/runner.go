@@ -55,6 +55,7 @@ type Runner struct {
 	proj  Projection
 	pool  *pgxpool.Pool
 	codec *events.Codec
+	dead  *deadletter.Sender
 	log   *slog.Logger
 	m     *runnerMetrics
 	// stripPrefix maps a prefixed topic back to the name projections store.
@@ -67,7 +68,8 @@ func NewRunner(cfg Config, proj Projection, pool *pgxpool.Pool, codec *events.Co
 		cfg.MaxBatch = 1000
 	}
 	r := &Runner{cfg: cfg, proj: proj, pool: pool, codec: codec, m: newMetrics(reg, proj.Name()),
-		log: log.With("projection", proj.Name()), topics: map[string]string{}}
+		dead: deadletter.NewSender(codec, "projection:"+proj.Name()),
+		log:  log.With("projection", proj.Name()), topics: map[string]string{}}
 	for _, t := range proj.Topics() {
 		r.topics[cfg.TopicPrefix+t] = t
 	}
@@ -194,7 +196,7 @@ func (r *Runner) decodeOne(ctx, stop context.Context, cl *kgo.Client, rec *kgo.R
 		}
 		if reason, permanent := deadletter.ReasonOf(err); permanent {
 			r.m.decodeFailures.Inc()
-			if r.deadLetter(ctx, stop, cl, deadletter.Record(rec, "projection:"+r.proj.Name(), reason, err, time.Now())) {
+			if r.deadLetter(ctx, stop, cl, rec, reason, err) {
 				r.log.Error("record dead-lettered", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "reason", reason, "err", err)
 				return nil, true
 			}
@@ -207,16 +209,16 @@ func (r *Runner) decodeOne(ctx, stop context.Context, cl *kgo.Client, rec *kgo.R
 	}
 }
 
-// deadLetter produces a dead letter, retrying until it is acknowledged or stop ends.
-func (r *Runner) deadLetter(ctx, stop context.Context, cl *kgo.Client, dl *kgo.Record) bool {
+// deadLetter dead-letters rec, retrying until it is acknowledged or stop ends.
+func (r *Runner) deadLetter(ctx, stop context.Context, cl *kgo.Client, rec *kgo.Record, reason string, cause error) bool {
 	delay := 100 * time.Millisecond
 	for {
-		err := cl.ProduceSync(ctx, dl).FirstErr()
+		err := r.dead.Send(ctx, cl, rec, reason, cause)
 		if err == nil {
 			r.m.deadLetters.Inc()
 			return true
 		}
-		r.log.Error("dead-letter produce failed; retrying", "topic", dl.Topic, "err", err, "retry_in", delay)
+		r.log.Error("dead-lettering failed; retrying", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "err", err, "retry_in", delay)
 		if !wait(stop, &delay) {
 			return false
 		}

@@ -14,12 +14,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/storeline/storeline/commands/shopify"
-	"github.com/storeline/storeline/eventlog"
 	"github.com/storeline/storeline/deadletter"
+	"github.com/storeline/storeline/eventlog"
 	"github.com/storeline/storeline/events"
+	"github.com/storeline/storeline/pii/piitest"
 	"github.com/storeline/storeline/projections"
 	"github.com/storeline/storeline/projections/orders"
-	"github.com/storeline/storeline/pii/piitest"
 	"github.com/storeline/storeline/testkit"
 )
 
@@ -49,7 +49,7 @@ type env struct {
 func setup(t *testing.T) *env {
 	testkit.Integration(t)
 	e := &env{pool: testkit.FreshDatabase(t), brokers: testkit.Brokers(t)}
-	e.prefix = testkit.FreshTopicPrefix(t, 3, events.TopicCommerce, events.TopicCommerce+deadletter.Suffix)
+	e.prefix = testkit.FreshTopicPrefix(t, 3, events.TopicCommerce, events.TopicCommerce+deadletter.Suffix, events.TopicSync)
 	cat, err := events.LoadCatalogue()
 	if err != nil {
 		t.Fatal(err)
@@ -256,5 +256,44 @@ func TestPoisonRecordsAreDeadLetteredAndTheProjectionGoesOn(t *testing.T) {
 	}
 	if letters[0]["value"] != `{"not": "avro"}` {
 		t.Errorf("the dead letter must keep the original bytes, got %q", letters[0]["value"])
+	}
+
+	// Each dead letter is also a sync.RecordDeadLettered event naming its copy.
+	syncTopic, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.ConsumeTopics(e.prefix+events.TopicSync),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syncTopic.Close()
+	var recorded []*events.RecordDeadLettered
+	testkit.WaitFor(t, 30*time.Second, "two RecordDeadLettered events", func() error {
+		fctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		var decodeErr error
+		syncTopic.PollFetches(fctx).EachRecord(func(r *kgo.Record) {
+			ev, err := e.codec.Decode(ctx, r.Value)
+			if err != nil {
+				decodeErr = err
+				return
+			}
+			recorded = append(recorded, ev.(*events.RecordDeadLettered))
+		})
+		if decodeErr != nil {
+			t.Fatalf("a RecordDeadLettered event does not decode: %v", decodeErr)
+		}
+		if len(recorded) < 2 {
+			return fmt.Errorf("%d events", len(recorded))
+		}
+		return nil
+	})
+	for i, w := range want {
+		ev := recorded[i]
+		if ev.Reason != w.reason || fmt.Sprint(ev.OriginalOffset) != w.offset || ev.Consumer != "projection:orders" ||
+			ev.DeadLetterTopic == nil || *ev.DeadLetterTopic != e.prefix+events.TopicCommerce+deadletter.Suffix || ev.DeadLetterOffset == nil {
+			t.Errorf("RecordDeadLettered %d = %+v", i, ev)
+		}
+	}
+	if recorded[1].SchemaID == nil || *recorded[1].SchemaID != 0x7fffff00 {
+		t.Errorf("the unknown schema id is not recorded: %v", recorded[1].SchemaID)
 	}
 }

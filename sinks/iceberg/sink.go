@@ -257,8 +257,8 @@ func (s *Sink) add(ctx context.Context, cl *kgo.Client, r *kgo.Record) error {
 // advances with the batch.
 func (s *Sink) deadLetter(ctx context.Context, cl *kgo.Client, r *kgo.Record, reason string, cause error) error {
 	s.m.decodeFailures.Inc()
-	if err := cl.ProduceSync(ctx, deadletter.Record(r, "sink:iceberg", reason, cause, time.Now())).FirstErr(); err != nil {
-		return fmt.Errorf("dead-letter %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err)
+	if err := deadletter.NewSender(s.codec, "sink:iceberg").Send(ctx, cl, r, reason, cause); err != nil {
+		return err
 	}
 	s.log.Warn("record dead-lettered", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "reason", reason, "err", cause)
 	return nil

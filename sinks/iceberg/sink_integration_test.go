@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/storeline/storeline/dedup"
+	"github.com/storeline/storeline/deadletter"
 	"github.com/storeline/storeline/events"
 	"github.com/storeline/storeline/testkit"
 )
@@ -41,7 +42,7 @@ func newEnv(t *testing.T, partitions int32) *env {
 	t.Helper()
 	testkit.Integration(t)
 	e := &env{t: t, brokers: testkit.Brokers(t)}
-	e.prefix = testkit.FreshTopicPrefix(t, partitions, events.TopicCommerce)
+	e.prefix = testkit.FreshTopicPrefix(t, partitions, events.TopicCommerce, events.TopicCommerce+deadletter.Suffix, events.TopicSync)
 	e.topic = e.prefix + events.TopicCommerce
 	e.dbURL = testkit.FreshDatabaseURL(t)
 	var err error
@@ -98,6 +99,35 @@ func (e *env) produce(from, to int, dups ...int) []produced {
 		add(n, true)
 	}
 	return e.send(recs, meta)
+}
+
+// checkDeadLetter waits for the one dead letter the sink should have written, with value.
+func (e *env) checkDeadLetter(t *testing.T, value string) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(testkit.Brokers(t)...), kgo.ConsumeTopics(e.topic+deadletter.Suffix),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var letters []*kgo.Record
+	testkit.WaitFor(t, 30*time.Second, "the dead letter", func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		letters = append(letters, cl.PollFetches(ctx).Records()...)
+		if len(letters) == 0 {
+			return errors.New("none yet")
+		}
+		return nil
+	})
+	headers := map[string]string{}
+	for _, h := range letters[0].Headers {
+		headers[h.Key] = string(h.Value)
+	}
+	if len(letters) != 1 || string(letters[0].Value) != value || headers[deadletter.HeaderConsumer] != "sink:iceberg" ||
+		headers[deadletter.HeaderReason] != deadletter.ReasonUndecodable {
+		t.Errorf("dead letters: %d, first %q with %v", len(letters), letters[0].Value, headers)
+	}
 }
 
 // produceGarbage writes a record that is not a storeline event.
@@ -340,6 +370,7 @@ func TestSinkWritesEachEventOnce(t *testing.T) {
 	if got := s.counter(t, "storeline_sink_decode_failures_total"); got != 1 {
 		t.Errorf("decode failures = %v, want 1", got)
 	}
+	e.checkDeadLetter(t, "not avro")
 	if got := s.counter(t, "storeline_sink_duplicates_dropped_total"); got != 2 {
 		t.Errorf("duplicates dropped = %v, want 2", got)
 	}
