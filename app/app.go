@@ -128,7 +128,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		if err := store.Start(ctx); err != nil {
 			return fmt.Errorf("schema registry: %w", err)
 		}
-		schemaReg, regHandler = store, registry.Handler(store)
+		schemaReg, regHandler = store, registry.Handler(store, registry.WithWriteToken(cfg.RegistryToken))
 	}
 	cat, err := events.LoadCatalogue()
 	if err != nil {

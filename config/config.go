@@ -27,6 +27,7 @@ type Config struct {
 	InstanceID             string
 	DatabaseURL            string
 	SchemaRegistryURL      string
+	RegistryToken          string
 	Warehouse              string
 	IcebergCatalog         string
 	SinkCommitInterval     time.Duration
@@ -55,7 +56,8 @@ var Settings = []Setting{
 	{Flag: "topic-min-insync-replicas", Env: "STORELINE_TOPIC_MIN_INSYNC_REPLICAS", Default: "", Help: "min.insync.replicas of storeline's topics: replicas that must hold an event before it is acknowledged. At most --topic-replication. Empty: the broker's default."},
 	{Flag: "instance-id", Env: "STORELINE_INSTANCE_ID", Default: "", Help: "Static consumer-group membership id of this process: unique per replica and stable across its restarts (e.g. the pod name), so a restarted process takes its partitions back at once instead of after the session timeout. Empty: dynamic membership."},
 	{Flag: "database-url", Env: "STORELINE_DATABASE_URL", Default: "", Help: "PostgreSQL URL of the read models and the Iceberg SQL catalog. Empty: a private cluster under <data-dir>/pg."},
-	{Flag: "schema-registry-url", Env: "STORELINE_SCHEMA_REGISTRY_URL", Default: "", Help: "Confluent-compatible schema registry. Empty: the embedded one, served at /registry."},
+	{Flag: "schema-registry-url", Env: "STORELINE_SCHEMA_REGISTRY_URL", Default: "", Help: "Confluent-compatible schema registry (credentials, if any, as https://user:password@host). Empty: the embedded one, served at /registry."},
+	{Flag: "registry-token", Env: "STORELINE_REGISTRY_TOKEN", Default: "", Help: "Token that lets an HTTP client change the embedded registry (register new schema versions, set compatibility), as a bearer token or the basic-auth password. Empty: its HTTP API is read-only; storeline registers its own schemas internally."},
 	{Flag: "warehouse", Env: "STORELINE_WAREHOUSE", Default: "", Help: "Iceberg warehouse location (a directory). Empty: <data-dir>/warehouse."},
 	{Flag: "iceberg-catalog", Env: "STORELINE_ICEBERG_CATALOG", Default: "storeline", Help: "Name of the Iceberg SQL catalog (readers such as PyIceberg must use the same name)."},
 	{Flag: "sink-commit-interval", Env: "STORELINE_SINK_COMMIT_INTERVAL", Default: "10s", Help: "How often the Iceberg sink commits what it has buffered."},
@@ -96,6 +98,7 @@ func Load(fs *pflag.FlagSet) (*Config, error) {
 		TopicPrefix:          get("topic-prefix"),
 		InstanceID:           get("instance-id"),
 		DatabaseURL:          get("database-url"),
+		RegistryToken:        get("registry-token"),
 		SchemaRegistryURL:    get("schema-registry-url"),
 		Warehouse:            get("warehouse"),
 		IcebergCatalog:       get("iceberg-catalog"),

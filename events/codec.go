@@ -12,6 +12,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/storeline/storeline/schemas"
 )
 
 // Kafka header names every event record carries.
@@ -210,6 +212,9 @@ func (c *Codec) reader(ctx context.Context, id uint32) (reader, error) {
 	k, ok := c.cat.KindOfRecord(named.FullName())
 	if !ok {
 		return reader{}, fmt.Errorf("%w: schema %d is %s, an event this version does not know", ErrUnknownSchema, id, named.FullName())
+	}
+	if err := schemas.Compatible(k.Schema, writer); err != nil {
+		return reader{}, fmt.Errorf("%w: schema %d of %s: %v", ErrIncompatibleSchema, id, k.Type, err)
 	}
 	resolved, err := avro.NewSchemaCompatibility().Resolve(k.Schema, writer)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/sr"
@@ -16,8 +17,22 @@ type Remote struct {
 }
 
 // NewRemote returns a client of the registry at url.
-func NewRemote(url string) (*Remote, error) {
-	cl, err := sr.NewClient(sr.URLs(url))
+//
+// Credentials for a registry that needs them (Confluent Cloud, a Karapace behind auth, storeline's
+// own registry with its write token) go in the URL's user info, https://user:password@host: they
+// are sent as basic auth, not as part of the URL.
+func NewRemote(rawURL string) (*Remote, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("schema registry URL: %w", err)
+	}
+	opts := []sr.ClientOpt{}
+	if u.User != nil {
+		pass, _ := u.User.Password()
+		opts = append(opts, sr.BasicAuth(u.User.Username(), pass))
+		u.User = nil
+	}
+	cl, err := sr.NewClient(append(opts, sr.URLs(u.String()))...)
 	if err != nil {
 		return nil, fmt.Errorf("schema registry client: %w", err)
 	}

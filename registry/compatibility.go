@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hamba/avro/v2"
+	"github.com/storeline/storeline/schemas"
 )
 
 // Level is a compatibility level, as Confluent's registry names them.
@@ -69,16 +69,18 @@ func (l Level) check(candidate *parsedSchema, versions []*version) []string {
 			msgs = append(msgs, fmt.Sprintf("version %d: stored schema does not parse, cannot check against it", v.Version))
 			continue
 		}
-		// A fresh checker per pair: SchemaCompatibility caches results under the schemas' canonical
-		// fingerprints (which ignore defaults) and marks pairs in progress for recursion, so a shared
-		// one would answer for the wrong schema or for a check still running in another goroutine.
+		// schemas.Compatible uses a fresh checker per pair: SchemaCompatibility caches results under
+		// the schemas' canonical fingerprints (which ignore defaults) and marks pairs in progress
+		// for recursion, so a shared one would answer for the wrong schema or for a check still
+		// running in another goroutine. It also refuses changed logical types (decimal scale,
+		// timestamp unit), which Avro's rules let through and then misread.
 		if l.backward() {
-			if err := avro.NewSchemaCompatibility().Compatible(candidate.schema, v.parsed.schema); err != nil {
+			if err := schemas.Compatible(candidate.schema, v.parsed.schema); err != nil {
 				msgs = append(msgs, fmt.Sprintf("the new schema cannot read data written with version %d: %v", v.Version, err))
 			}
 		}
 		if l.forward() {
-			if err := avro.NewSchemaCompatibility().Compatible(v.parsed.schema, candidate.schema); err != nil {
+			if err := schemas.Compatible(v.parsed.schema, candidate.schema); err != nil {
 				msgs = append(msgs, fmt.Sprintf("version %d cannot read data written with the new schema: %v", v.Version, err))
 			}
 		}

@@ -50,6 +50,14 @@ func TestCompatibilityLevelsFollowAvroResolution(t *testing.T) {
 		{"full: new field without default", LevelFull, []string{record(fieldA)}, record(fieldA + "," + fieldBRequired), "missing"},
 		{"full: new field with default", LevelFull, []string{record(fieldA)}, record(fieldA + "," + fieldBDefault), ""},
 		{"none: anything", LevelNone, []string{record(fieldA)}, `"string"`, ""},
+		// Avro resolves on the underlying type; a decimal whose scale changed would read 1.2345
+		// as 123.4500. Refused.
+		{"backward: decimal scale changed", LevelBackward,
+			[]string{record(`{"name":"m","type":{"type":"bytes","logicalType":"decimal","precision":20,"scale":4}}`)},
+			record(`{"name":"m","type":{"type":"bytes","logicalType":"decimal","precision":20,"scale":2}}`), "decimal(20,4) cannot be read as decimal(20,2)"},
+		{"backward: timestamp unit changed", LevelBackward,
+			[]string{record(`{"name":"t","type":{"type":"long","logicalType":"timestamp-millis"}}`)},
+			record(`{"name":"t","type":{"type":"long","logicalType":"timestamp-micros"}}`), "timestamp-millis cannot be read as timestamp-micros"},
 		// v1 lacks b; v2 adds it with a default; v3 drops the default: fine against v2 (which
 		// always wrote b), not against v1.
 		{"backward checks the latest only", LevelBackward,

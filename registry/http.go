@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 )
@@ -35,8 +37,18 @@ const maxBody = 4 << 20
 // Only Avro is supported, without schema references. Errors are Confluent's
 // {"error_code":...,"message":...}. Routes are relative: the app mounts the handler under
 // /registry.
-func Handler(s *Store) http.Handler {
+//
+// Reads are public: any Kafka client's deserializer needs them. Changes (a new schema version,
+// compatibility config) need the write token (WithWriteToken) as a bearer token or as the
+// password of basic auth (what Confluent clients send with basic.auth.user.info); without a
+// token configured the HTTP API changes nothing, and storeline registers its own schemas through
+// the Store. Registering a schema the subject already has changes nothing and needs no token,
+// and an incompatible one is refused with 409 before the token is asked for.
+func Handler(s *Store, opts ...HandlerOption) http.Handler {
 	h := &handler{s: s, log: s.log}
+	for _, o := range opts {
+		o(h)
+	}
 	r := chi.NewRouter()
 	r.Get("/schemas/types", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, []string{schemaTypeAvro}) })
 	r.Get("/schemas/ids/{id}", h.schemaByID)
@@ -52,11 +64,11 @@ func Handler(s *Store) http.Handler {
 	r.Post("/compatibility/subjects/{subject}/versions", h.compatibility)
 	r.Post("/compatibility/subjects/{subject}/versions/{version}", h.compatibility)
 	r.Get("/config", h.getConfig)
-	r.Put("/config", h.putConfig)
-	r.Delete("/config", h.deleteConfig)
+	r.Put("/config", h.writer(h.putConfig))
+	r.Delete("/config", h.writer(h.deleteConfig))
 	r.Get("/config/{subject}", h.getConfig)
-	r.Put("/config/{subject}", h.putConfig)
-	r.Delete("/config/{subject}", h.deleteConfig)
+	r.Put("/config/{subject}", h.writer(h.putConfig))
+	r.Delete("/config/{subject}", h.writer(h.deleteConfig))
 	r.Get("/mode", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"mode": "READWRITE"})
 	})
@@ -70,8 +82,9 @@ func Handler(s *Store) http.Handler {
 }
 
 type handler struct {
-	s   *Store
-	log *slog.Logger
+	s          *Store
+	log        *slog.Logger
+	writeToken string // "" : the HTTP API changes nothing
 }
 
 // schemaRequest is the body of a registration, look-up or compatibility check.
@@ -227,7 +240,28 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusUnprocessableEntity, 42205, "Registering with a given id or version is not supported; the registry assigns both")
 		return
 	}
-	v, err := h.s.RegisterVersion(r.Context(), pathParam(r, "subject"), req.Schema)
+	subject := pathParam(r, "subject")
+	if !h.authorized(r) {
+		// Without the token: what is registered already is answered, an incompatible schema
+		// gets its reasons, anything else would change the registry and is refused.
+		if v, err := h.s.Lookup(r.Context(), subject, req.Schema); err == nil {
+			writeJSON(w, http.StatusOK, map[string]int{"id": v.ID, "version": v.Version})
+			return
+		}
+		msgs, err := h.s.CheckCompatibility(r.Context(), subject, AllVersions, req.Schema)
+		if err != nil && !errors.Is(err, ErrSubjectNotFound) {
+			h.storeErr(w, err)
+			return
+		}
+		if len(msgs) > 0 {
+			level, _ := h.s.EffectiveCompatibility(r.Context(), subject)
+			h.storeErr(w, &IncompatibleError{Subject: subject, Level: level, Messages: msgs})
+			return
+		}
+		h.forbidden(w)
+		return
+	}
+	v, err := h.s.RegisterVersion(r.Context(), subject, req.Schema)
 	if err != nil {
 		h.storeErr(w, err)
 		return
@@ -323,6 +357,45 @@ func (h *handler) deleteConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]Level{"compatibilityLevel": prev})
+}
+
+// HandlerOption configures Handler.
+type HandlerOption func(*handler)
+
+// WithWriteToken lets requests carrying token change the registry through the HTTP API.
+func WithWriteToken(token string) HandlerOption {
+	return func(h *handler) { h.writeToken = token }
+}
+
+// authorized reports whether r carries the write token: "Authorization: Bearer <token>", or
+// basic auth with the token as password.
+func (h *handler) authorized(r *http.Request) bool {
+	if h.writeToken == "" {
+		return false
+	}
+	given := ""
+	if _, pass, ok := r.BasicAuth(); ok {
+		given = pass
+	} else if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		given = bearer
+	}
+	return subtle.ConstantTimeCompare([]byte(given), []byte(h.writeToken)) == 1
+}
+
+// writer guards a route that changes the registry.
+func (h *handler) writer(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !h.authorized(r) {
+			h.forbidden(w)
+			return
+		}
+		next(w, r)
+	}
+}
+
+func (h *handler) forbidden(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="storeline schema registry"`)
+	writeErr(w, http.StatusForbidden, 40301, "Changing the registry needs its write token (STORELINE_REGISTRY_TOKEN); reads are open")
 }
 
 // readSchemaRequest decodes a schema body, answering the error itself when it is not acceptable.

@@ -100,7 +100,8 @@ func TestRemoteFetchesSchemasByID(t *testing.T) {
 	store := fakeKafka(t).start(t)
 	_, base := serve(t, store)
 	ctx := ctxT(t)
-	remote, err := registry.NewRemote(base)
+	// Credentials ride in the URL, as for a hosted registry.
+	remote, err := registry.NewRemote(strings.Replace(base, "http://", "http://storeline:"+writeToken+"@", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,5 +116,60 @@ func TestRemoteFetchesSchemasByID(t *testing.T) {
 	}
 	if _, err := remote.SchemaByID(ctx, id^1); !errors.Is(err, registry.ErrSchemaNotFound) || !errors.Is(err, events.ErrSchemaNotFound) {
 		t.Fatalf("unknown id: %v", err)
+	}
+}
+
+// TestHTTPChangesNeedTheWriteToken: the registry is served on the public listener, so anyone
+// may read, look up and check compatibility, but only a holder of the write token may add a
+// version or change compatibility.
+func TestHTTPChangesNeedTheWriteToken(t *testing.T) {
+	store := fakeKafka(t).start(t)
+	_, base := serve(t, store) // holds writeToken
+	ctx := ctxT(t)
+	anonymous, err := sr.NewClient(sr.URLs(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong, err := sr.NewClient(sr.URLs(base), sr.BearerToken("not-the-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, err := sr.NewClient(sr.URLs(base), sr.BearerToken(writeToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := func(err error) int {
+		var re *sr.ResponseError
+		if errors.As(err, &re) {
+			return re.ErrorCode
+		}
+		return 0
+	}
+	for name, cl := range map[string]*sr.Client{"anonymous": anonymous, "wrong token": wrong} {
+		if _, err := cl.CreateSchema(ctx, "s", sr.Schema{Schema: schemaV1}); code(err) != 40301 {
+			t.Errorf("%s registering a new subject: %v, want 40301", name, err)
+		}
+		if r := cl.SetCompatibility(ctx, sr.SetCompatibility{Level: sr.CompatNone}); r[0].Err == nil || code(r[0].Err) != 40301 {
+			t.Errorf("%s changing the global level: %v, want 40301", name, r[0].Err)
+		}
+	}
+	registered, err := owner.CreateSchema(ctx, "s", sr.Schema{Schema: schemaV1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Registering what is there changes nothing: anyone gets its id (producers do this at start).
+	again, err := anonymous.CreateSchema(ctx, "s", sr.Schema{Schema: schemaV1})
+	if err != nil || again.ID != registered.ID {
+		t.Errorf("anonymous re-registration: %+v, %v; want id %d", again, err, registered.ID)
+	}
+	// An incompatible schema gets its reasons whoever asks.
+	if _, err := anonymous.CreateSchema(ctx, "s", sr.Schema{Schema: schemaBad}); code(err) != 409 {
+		t.Errorf("anonymous incompatible schema: %v, want 409", err)
+	}
+	if l, _ := store.Compatibility(ctx, ""); l != registry.LevelBackward {
+		t.Errorf("the global level is %s after refused changes", l)
+	}
+	if vs, _ := store.Versions(ctx, "s"); len(vs) != 1 {
+		t.Errorf("versions after refused changes: %v", vs)
 	}
 }

@@ -141,12 +141,16 @@ func (k kafka) readLog(t *testing.T) []*kgo.Record {
 	return out
 }
 
-// serve serves the store's HTTP API and returns a Confluent client of it.
+// writeToken authorizes changes through the HTTP API in tests.
+const writeToken = "test-write-token"
+
+// serve serves the store's HTTP API and returns a Confluent client of it that holds the write
+// token (as basic auth, as Confluent clients send it).
 func serve(t *testing.T, s *registry.Store) (*sr.Client, string) {
 	t.Helper()
-	srv := httptest.NewServer(registry.Handler(s))
+	srv := httptest.NewServer(registry.Handler(s, registry.WithWriteToken(writeToken)))
 	t.Cleanup(srv.Close)
-	cl, err := sr.NewClient(sr.URLs(srv.URL))
+	cl, err := sr.NewClient(sr.URLs(srv.URL), sr.BasicAuth("storeline", writeToken))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +179,7 @@ func httpDo(t *testing.T, method, url, body string, out any) int {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/vnd.schemaregistry.v1+json")
 	}
+	req.Header.Set("Authorization", "Bearer "+writeToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

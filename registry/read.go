@@ -120,8 +120,8 @@ func (s *Store) CheckCompatibility(ctx context.Context, subject string, against 
 		level := st.level(subject)
 		var versions []*version
 		switch {
-		case against == AllVersions:
-			versions = st.subjects[subject]
+		case against == AllVersions: // every version the level reconciles with, as registering would
+			versions = level.against(st.subjects[subject])
 		case against == Latest && len(st.subjects[subject]) == 0:
 		default:
 			v, err := st.get(subject, against)

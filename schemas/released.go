@@ -67,7 +67,7 @@ func CheckReleased(current []*Event, released []Released) []error {
 			errs = append(errs, fmt.Errorf("%s: released event %s has no schema any more: an event type is never removed", r.File, r.EventType))
 			continue
 		}
-		if err := avro.NewSchemaCompatibility().Compatible(e.Schema, r.Schema); err != nil {
+		if err := Compatible(e.Schema, r.Schema); err != nil {
 			errs = append(errs, fmt.Errorf("%s cannot read records written with %s (BACKWARD): %w", e.File, r.File, err))
 		}
 	}

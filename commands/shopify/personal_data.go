@@ -2,6 +2,8 @@ package shopify
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/storeline/storeline/events"
 	"github.com/storeline/storeline/pii"
@@ -13,9 +15,14 @@ type PersonalData struct {
 	Sealer *pii.Sealer
 }
 
-// SealShopify implements Sealer.
+// SealShopify implements Sealer. A payload pii cannot take apart (malformed, an id that is not
+// one, personal data naming no one, a topic without rules) is ErrInvalidPayload: retrying it
+// cannot help.
 func (p PersonalData) SealShopify(ctx context.Context, shop, topic, eventID string, payload []byte) (string, *events.SealedPersonalData, error) {
 	clean, sealed, err := p.Sealer.SealShopify(ctx, shop, topic, eventID, payload)
+	if errors.Is(err, pii.ErrMalformed) || errors.Is(err, pii.ErrNoSubject) || errors.Is(err, pii.ErrUnknownTopic) {
+		return "", nil, fmt.Errorf("%w: %v", ErrInvalidPayload, err)
+	}
 	if err != nil || sealed == nil {
 		return clean, nil, err
 	}

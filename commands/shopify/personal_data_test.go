@@ -75,3 +75,19 @@ func sameJSON(t *testing.T, a, b []byte) bool {
 	}
 	return reflect.DeepEqual(va, vb)
 }
+
+// TestUnsealablePayloadIsInvalid: a payload pii cannot take apart is the payload's fault (400),
+// not the key store's (503, which Shopify would retry for days).
+func TestUnsealablePayloadIsInvalid(t *testing.T) {
+	sealer, _ := piitest.NewSealer()
+	seal := PersonalData{Sealer: sealer}
+	for name, tc := range map[string]struct{ topic, body string }{
+		"personal data naming no one": {"customers/redact", `{"shop_domain":"s","customer":{"email":"a@example.com"}}`},
+		"malformed":                   {"orders/create", `{"id":`},
+		"topic without rules":         {"checkouts/create", `{"id":1}`},
+	} {
+		if _, _, err := seal.SealShopify(context.Background(), "s.myshopify.com", tc.topic, "e", []byte(tc.body)); !errors.Is(err, ErrInvalidPayload) {
+			t.Errorf("%s: got %v, want ErrInvalidPayload", name, err)
+		}
+	}
+}
