@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/storeline/storeline/events"
@@ -30,6 +31,7 @@ const (
 	HeaderOriginalOffset = "dlq_original_offset"
 	HeaderOriginalTime   = "dlq_original_timestamp" // record timestamp, RFC 3339
 	HeaderDeadLetteredAt = "dlq_dead_lettered_at"   // RFC 3339
+	HeaderValueDropped   = "dlq_value_dropped"      // set (message_too_large) when the value could not be copied
 	maxErrorHeaderLength = 4096
 )
 
@@ -100,6 +102,13 @@ func (s *Sender) Send(ctx context.Context, cl *kgo.Client, rec *kgo.Record, reas
 	now := time.Now()
 	dl := Record(rec, s.consumer, reason, cause, now)
 	produced, err := cl.ProduceSync(ctx, dl).First()
+	if errors.Is(err, kerr.MessageTooLarge) {
+		// The copy's headers pushed a record near the size limit over it: keep the headers (who,
+		// why, where from: the original stays readable at its offset) and drop the value.
+		dl.Value = nil
+		dl.Headers = append(dl.Headers, kgo.RecordHeader{Key: HeaderValueDropped, Value: []byte("message_too_large")})
+		produced, err = cl.ProduceSync(ctx, dl).First()
+	}
 	if err != nil {
 		return fmt.Errorf("dead-letter %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err)
 	}

@@ -213,7 +213,11 @@ func (r *Runner) decodeOne(ctx, stop context.Context, cl *kgo.Client, rec *kgo.R
 func (r *Runner) deadLetter(ctx, stop context.Context, cl *kgo.Client, rec *kgo.Record, reason string, cause error) bool {
 	delay := 100 * time.Millisecond
 	for {
-		err := r.dead.Send(ctx, cl, rec, reason, cause)
+		// Each attempt is bounded and ends with shutdown: the batch then stays uncommitted and
+		// the record is dead-lettered again on the next start.
+		actx, cancel := context.WithTimeout(stop, deadLetterTimeout)
+		err := r.dead.Send(actx, cl, rec, reason, cause)
+		cancel()
 		if err == nil {
 			r.m.deadLetters.Inc()
 			return true
@@ -224,6 +228,9 @@ func (r *Runner) deadLetter(ctx, stop context.Context, cl *kgo.Client, rec *kgo.
 		}
 	}
 }
+
+// deadLetterTimeout bounds one attempt to dead-letter a record.
+const deadLetterTimeout = 15 * time.Second
 
 // wait sleeps *delay (doubling it up to 10 s) unless stop ends first.
 func wait(stop context.Context, delay *time.Duration) bool {

@@ -98,7 +98,11 @@ func (s *Store) RegisterVersion(ctx context.Context, subject, schema string) (Sc
 		if err != nil {
 			return SchemaVersion{}, fmt.Errorf("register %s version %d: %w", subject, proposal.Version, err)
 		}
-		if err := s.waitApplied(ctx, off+1, 0); err != nil {
+		// Once the record is in the log, finish reading it and repairing a lost race even if the
+		// caller gives up: a losing record left last for its key is what compaction would keep.
+		finish, cancelFinish := context.WithTimeout(context.WithoutCancel(ctx), opTimeout)
+		defer cancelFinish()
+		if err := s.waitApplied(finish, off+1, 0); err != nil {
 			return SchemaVersion{}, fmt.Errorf("register %s version %d: %w", subject, proposal.Version, err)
 		}
 		var winner *version
@@ -107,7 +111,7 @@ func (s *Store) RegisterVersion(ctx context.Context, subject, schema string) (Sc
 			return SchemaVersion{}, fmt.Errorf("register %s version %d: the version is still undecided after reading its record", subject, proposal.Version)
 		}
 		if winner.schemaValue != proposal {
-			if err := s.repair(ctx, winner.schemaValue); err != nil {
+			if err := s.repair(finish, winner.schemaValue); err != nil {
 				return SchemaVersion{}, fmt.Errorf("register %s version %d: %w", subject, proposal.Version, err)
 			}
 		}

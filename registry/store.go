@@ -144,6 +144,7 @@ func (s *Store) Start(ctx context.Context) error {
 	runCtx, stop := context.WithCancel(context.Background())
 	s.cancel = stop
 	go s.run(runCtx)
+	go s.healPeriodically(runCtx)
 	s.status.Store(statusRunning)
 
 	if err := s.catchUp(ctx); err != nil {
@@ -175,6 +176,27 @@ func (s *Store) running() error {
 		return ErrNotStarted
 	}
 	return nil
+}
+
+// healInterval is how often a running store repairs versions whose last record is a loser's
+// (a writer died between losing a race and repairing it).
+const healInterval = time.Minute
+
+// healPeriodically repairs such versions until ctx ends, so long-running processes heal them
+// well within the topic's min.compaction.lag.ms, not only at their next start.
+func (s *Store) healPeriodically(ctx context.Context) {
+	t := time.NewTicker(healInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			hctx, cancel := context.WithTimeout(ctx, opTimeout)
+			s.healConflicts(hctx)
+			cancel()
+		}
+	}
 }
 
 // run folds the topic into the state until ctx ends.

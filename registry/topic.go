@@ -17,10 +17,18 @@ func TopicName(prefix string) string { return prefix + "_storeline_schemas" }
 // TopicConfigs are the configs the registry's topic is created with: compacted, so it keeps the
 // last record of every key forever. Whoever else creates the topic (storeline topics apply) should
 // use the same, with exactly one partition: the registry relies on one total order of its records.
+//
+// min.compaction.lag.ms keeps every record uncompacted for a week: should a writer die between
+// losing a registration race and repairing it, its losing record stays last for that key, and
+// the week gives every store (each heals conflicts at start and every minute) time to put the
+// winner back last before compaction could keep the loser.
 func TopicConfigs() map[string]*string {
-	compact := "compact"
-	return map[string]*string{"cleanup.policy": &compact}
+	compact, lag := "compact", MinCompactionLag
+	return map[string]*string{"cleanup.policy": &compact, "min.compaction.lag.ms": &lag}
 }
+
+// MinCompactionLag is the registry topic's min.compaction.lag.ms: 7 days.
+const MinCompactionLag = "604800000"
 
 // ensureTopic creates the registry topic when it is missing and checks that an existing one can
 // hold a registry: one partition, and records that never expire.

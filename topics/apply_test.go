@@ -325,3 +325,32 @@ func TestEnsureOnTheEmbeddedBroker(t *testing.T) {
 		t.Errorf("registry topic cleanup.policy = %s, want compact", v)
 	}
 }
+
+// Start-up never adds partitions (that moves keys); it leaves the count and warns, and the plan
+// of `storeline topics apply` still shows the increase.
+func TestEnsureDoesNotAddPartitions(t *testing.T) {
+	kf, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kf.Close)
+	c := newCluster(t, kf.ListenAddrs(), "")
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	if err := topics.Ensure(ctx(t), c.brokers, topics.Settings{Partitions: 2, ReplicationFactor: -1}, log); err != nil {
+		t.Fatal(err)
+	}
+	more := topics.Settings{Partitions: 4, ReplicationFactor: -1}
+	if err := topics.Ensure(ctx(t), c.brokers, more, log); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.partitions("commerce"); n != 2 {
+		t.Errorf("Ensure changed commerce to %d partitions", n)
+	}
+	if !strings.Contains(logs.String(), "fewer partitions than configured") {
+		t.Errorf("no warning logged:\n%s", logs.String())
+	}
+	if p := c.diff(more); len(p.Partitions) != 6 {
+		t.Errorf("topics apply would add partitions to %d topics, want the 6 event and dead-letter topics", len(p.Partitions))
+	}
+}

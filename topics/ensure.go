@@ -12,7 +12,9 @@ import (
 
 // Ensure is `storeline topics apply` at start-up: it brings the cluster's topics to the desired
 // ones, logging each change and each warning instead of printing a diff. A broker still starting
-// is waited for up to 30 s.
+// is waited for up to 30 s. It never adds partitions to an existing topic: that sends a key's
+// new events to another partition than its old ones, and only an operator running
+// `storeline topics apply` should decide it.
 func Ensure(ctx context.Context, brokers []string, s Settings, log *slog.Logger) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
@@ -34,6 +36,20 @@ func Ensure(ctx context.Context, brokers []string, s Settings, log *slog.Logger)
 		select {
 		case <-ctx.Done():
 		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	if len(p.Partitions) > 0 {
+		for _, inc := range p.Partitions {
+			log.Warn("topic has fewer partitions than configured; left as it is",
+				"topic", inc.Topic, "partitions", inc.From, "configured", inc.To, "to_add_them", "storeline topics apply")
+			for i := range desired {
+				if desired[i].Name == inc.Topic {
+					desired[i].Partitions = inc.From
+				}
+			}
+		}
+		if p, err = Diff(ctx, adm, desired); err != nil {
+			return fmt.Errorf("ensure topics: %w", err)
 		}
 	}
 	for _, w := range p.Warnings {

@@ -8,7 +8,9 @@ import (
 	"strconv"
 
 	"github.com/storeline/storeline/config"
+	"github.com/storeline/storeline/deadletter"
 	"github.com/storeline/storeline/events"
+	"github.com/storeline/storeline/registry"
 )
 
 // Settings are the choices an operator makes about the topics.
@@ -46,12 +48,8 @@ const (
 	ConfigTimestampType     = "message.timestamp.type"
 )
 
-// RegistryTopic is the name of the schema registry's compacted topic under prefix. The
-// registry package names it the same way (registry.TopicName).
-func RegistryTopic(prefix string) string { return prefix + "_storeline_schemas" }
-
-// DeadLetterTopic is the name of the dead-letter topic of a (prefixed) event topic.
-func DeadLetterTopic(topic string) string { return topic + ".dlq" }
+// RegistryTopic is the name of the schema registry's compacted topic under prefix.
+func RegistryTopic(prefix string) string { return registry.TopicName(prefix) }
 
 // Desired lists every topic storeline needs: each event topic and its dead-letter topic, with
 // retention forever (the log is the system of record; a dead letter waits for an operator),
@@ -71,13 +69,17 @@ func Desired(s Settings) []Spec {
 	var out []Spec
 	for _, t := range events.Topics {
 		name := s.Prefix + t
-		for _, n := range []string{name, DeadLetterTopic(name)} {
+		for _, n := range []string{name, deadletter.Topic(name)} {
 			c := forever("delete")
 			// Projections order by the time the event happened, not the time Kafka received it.
 			c[ConfigTimestampType] = "CreateTime"
 			out = append(out, Spec{Name: n, Partitions: s.Partitions, ReplicationFactor: s.ReplicationFactor, Configs: c})
 		}
 	}
-	out = append(out, Spec{Name: RegistryTopic(s.Prefix), Partitions: 1, ReplicationFactor: s.ReplicationFactor, Configs: forever("compact")})
+	reg := forever("compact")
+	for k, v := range registry.TopicConfigs() {
+		reg[k] = *v
+	}
+	out = append(out, Spec{Name: RegistryTopic(s.Prefix), Partitions: 1, ReplicationFactor: s.ReplicationFactor, Configs: reg})
 	return out
 }

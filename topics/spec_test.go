@@ -25,6 +25,7 @@ func TestDesired(t *testing.T) {
 		"p.sync.dlq":        {Partitions: 6, ReplicationFactor: 3, Configs: eventConfigs},
 		"p._storeline_schemas": {Partitions: 1, ReplicationFactor: 3, Configs: map[string]string{
 			"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "compact", "min.insync.replicas": "2",
+			"min.compaction.lag.ms": "604800000",
 		}},
 	}
 	if len(specs) != len(want) || len(byName) != len(want) {
