@@ -11,7 +11,6 @@ import (
 
 	"github.com/storeline/storeline/commands/shopify/samples"
 	"github.com/storeline/storeline/config"
-	"github.com/storeline/storeline/pii"
 	"github.com/storeline/storeline/webhooksig"
 )
 
@@ -41,23 +40,6 @@ func webhookSecret(cfg *config.Config, embedded bool) (secret string, generated 
 		return "", false, fmt.Errorf("keep the generated webhook secret: %w", err)
 	}
 	return secret, true, nil
-}
-
-// piiKey returns the key-encryption key of the personal-data keys: the configured one, or with
-// embedded defaults one generated and kept in the data directory. A deployment with its own
-// Kafka or PostgreSQL must configure it: replicas with different keys could not read each
-// other's keys.
-func piiKey(cfg *config.Config, embedded bool) ([]byte, error) {
-	if cfg.PIIKey != "" {
-		return pii.ParseKEK(cfg.PIIKey)
-	}
-	if !embedded {
-		return nil, errors.New("STORELINE_PII_KEY is required when Kafka or Postgres is configured (32 random bytes, base64; e.g. openssl rand -base64 32)")
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, err
-	}
-	return pii.LoadOrCreateKEK(filepath.Join(cfg.DataDir, "pii-key"))
 }
 
 // printTryIt writes a sample orders/create payload and prints a ready-to-paste, correctly signed
