@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -83,3 +84,56 @@ func (p *Producer) Ping(ctx context.Context) error { return p.cl.Ping(ctx) }
 
 // Close flushes and closes the producer.
 func (p *Producer) Close() { p.cl.Close() }
+
+// Batch appends many events without waiting for each acknowledgement, for bulk work (a sync
+// streaming an export): Append queues, Wait returns once every queued event is acknowledged, with
+// the first failure. A checkpoint may be recorded only after Wait returned nil.
+type Batch struct {
+	p   *Producer
+	wg  sync.WaitGroup
+	mu  sync.Mutex
+	err error
+}
+
+// Batch starts a batch on the producer.
+func (p *Producer) Batch() *Batch { return &Batch{p: p} }
+
+// Append queues an event. An event that does not encode fails here; a produce failure shows at
+// Wait. It blocks while the client's buffer is full.
+func (b *Batch) Append(ctx context.Context, ev events.Event, traceparent string) error {
+	rec, err := b.p.codec.Record(ev, traceparent)
+	if err != nil {
+		return err
+	}
+	b.wg.Add(1)
+	start := time.Now()
+	b.p.cl.Produce(ctx, rec, func(r *kgo.Record, err error) {
+		defer b.wg.Done()
+		if err != nil {
+			b.p.produced.WithLabelValues(r.Topic, "failed").Inc()
+			b.mu.Lock()
+			if b.err == nil {
+				b.err = fmt.Errorf("append %s to %s: %w", ev.Meta().EventType, r.Topic, err)
+			}
+			b.mu.Unlock()
+			return
+		}
+		b.p.seconds.Observe(time.Since(start).Seconds())
+		b.p.produced.WithLabelValues(r.Topic, "acked").Inc()
+	})
+	return nil
+}
+
+// Wait blocks until every queued event is acknowledged or failed, and returns the first failure.
+func (b *Batch) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}

@@ -1,0 +1,329 @@
+package bulksync_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/storeline/storeline/eventlog"
+	"github.com/storeline/storeline/events"
+	"github.com/storeline/storeline/events/eventstest"
+	"github.com/storeline/storeline/testkit"
+	"github.com/storeline/storeline/workflows/bulksync"
+)
+
+const shop = "sync-test.myshopify.com"
+
+// fakeShopify runs bulk operations over generated results: each poll moves an operation one
+// status on, CREATED → RUNNING → the configured end.
+type fakeShopify struct {
+	mu       sync.Mutex
+	ops      map[string]*bulksync.BulkOperation
+	resource map[string]string // bulk operation → resource it exports
+	polls    map[string]int
+	results  map[string][]byte // by resource
+	end      string            // terminal status, default COMPLETED
+	partial  bool
+	busy     int // RunBulkQuery answers ErrBulkInProgress this many times first
+	queries  []string
+	openedAt []int64
+	clock    time.Time
+}
+
+func newFakeShopify(lines map[string]int) *fakeShopify {
+	f := &fakeShopify{ops: map[string]*bulksync.BulkOperation{}, resource: map[string]string{}, polls: map[string]int{}, results: map[string][]byte{},
+		clock: time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)}
+	for res, n := range lines {
+		var b bytes.Buffer
+		for i := range n {
+			fmt.Fprintf(&b, `{"id":"gid://shopify/%s/%d"}`+"\n", res, i+1)
+		}
+		f.results[res] = b.Bytes()
+	}
+	return f
+}
+
+func (f *fakeShopify) RunBulkQuery(_ context.Context, query string) (bulksync.BulkOperation, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.busy > 0 {
+		f.busy--
+		return bulksync.BulkOperation{}, fmt.Errorf("bulkOperationRunQuery: %w", bulksync.ErrBulkInProgress)
+	}
+	f.queries = append(f.queries, query)
+	f.clock = f.clock.Add(time.Minute)
+	op := &bulksync.BulkOperation{GID: fmt.Sprintf("gid://shopify/BulkOperation/%d", len(f.ops)+1), Status: "CREATED", CreatedAt: f.clock}
+	f.ops[op.GID] = op
+	f.resource[op.GID] = resourceOf(query)
+	return *op, nil
+}
+
+func (f *fakeShopify) BulkOperation(_ context.Context, gid string) (bulksync.BulkOperation, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	op, ok := f.ops[gid]
+	if !ok {
+		return bulksync.BulkOperation{}, fmt.Errorf("no operation %s", gid)
+	}
+	f.polls[gid]++
+	switch {
+	case f.polls[gid] == 1:
+		op.Status = "RUNNING"
+	case f.polls[gid] >= 2 && !op.Terminal():
+		op.Status = "COMPLETED"
+		if f.end != "" {
+			op.Status = f.end
+		}
+		res := f.resource[gid]
+		op.CompletedAt = op.CreatedAt.Add(30 * time.Second)
+		op.ObjectCount = int64(bytes.Count(f.results[res], []byte("\n")))
+		op.RootObjectCount = op.ObjectCount
+		op.FileSize = int64(len(f.results[res]))
+		if op.Status == "COMPLETED" {
+			op.URL = "fake://" + res
+		}
+		if f.partial {
+			op.PartialDataURL = "fake://partial"
+		}
+	}
+	return *op, nil
+}
+
+func resourceOf(query string) string {
+	if bytes.HasPrefix([]byte(query), []byte("products")) {
+		return "products"
+	}
+	return "orders"
+}
+
+func (f *fakeShopify) OpenResult(_ context.Context, url string, offset int64) (bulksync.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.openedAt = append(f.openedAt, offset)
+	data := f.results[url[len("fake://"):]]
+	return &fakeResult{data: data, off: offset}, nil
+}
+
+type fakeResult struct {
+	data []byte
+	off  int64
+}
+
+func (r *fakeResult) Next() (bulksync.Line, error) {
+	if r.off >= int64(len(r.data)) {
+		return bulksync.Line{}, io.EOF
+	}
+	i := bytes.IndexByte(r.data[r.off:], '\n')
+	line := r.data[r.off : r.off+int64(i)]
+	r.off += int64(i) + 1
+	return bulksync.Line{Raw: line, Offset: r.off}, nil
+}
+
+func (r *fakeResult) Close() error { return nil }
+
+// fakeExports turns each line into one snapshot event with the deterministic id a real
+// translator derives (shop, bulk operation, row); crashAt cancels the run's context at a row.
+type fakeExports struct {
+	codec   *events.Codec
+	crashAt int64
+	cancel  context.CancelFunc
+}
+
+func (e *fakeExports) Query(resource string, since *time.Time) string {
+	if since == nil {
+		return resource + " (everything)"
+	}
+	return resource + " updated_at:>=" + since.UTC().Format(time.RFC3339)
+}
+
+func (e *fakeExports) Events(shop, resource string, line []byte, row int64, op bulksync.BulkOperation) ([]events.Event, error) {
+	if e.crashAt > 0 && row == e.crashAt {
+		e.cancel()
+		return nil, context.Canceled
+	}
+	kind, _ := e.codec.Catalogue().Kind(events.TypeProductSnapshotted)
+	ev := eventstest.Sample(kind, int(row))
+	m := ev.Meta()
+	m.Shop, m.Source = shop, events.SourceBulkSync
+	m.EventID = events.DeterministicID("shopify-bulk", shop, op.GID, fmt.Sprint(row))
+	m.AggregateID = string(line)
+	return []events.Event{ev}, nil
+}
+
+type env struct {
+	t       *testing.T
+	brokers []string
+	prefix  string
+	codec   *events.Codec
+	log     *eventlog.Producer
+	lock    bulksync.PGLock
+}
+
+func setup(t *testing.T) *env {
+	testkit.Integration(t)
+	e := &env{t: t, brokers: testkit.Brokers(t)}
+	e.prefix = testkit.FreshTopicPrefix(t, 3, events.TopicCommerce, events.TopicSync)
+	e.codec = eventstest.NewCodec(t, e.prefix)
+	var err error
+	if e.log, err = eventlog.NewProducer(e.brokers, e.codec, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.log.Close)
+	e.lock = bulksync.PGLock{Pool: testkit.FreshDatabase(t), Poll: 10 * time.Millisecond}
+	return e
+}
+
+func (e *env) workflow(api bulksync.Shopify, ex bulksync.Exports) *bulksync.Workflow {
+	hist := bulksync.SyncTopic{Brokers: e.brokers, Topic: e.prefix + events.TopicSync, Codec: e.codec}
+	return bulksync.New(bulksync.Config{Shop: shop, CheckpointEvery: 100, PollEvery: time.Millisecond, Lookback: time.Hour},
+		api, ex, e.log, hist, e.lock)
+}
+
+// read returns every record of a topic, decoded.
+func (e *env) read(topic string) []events.Event {
+	e.t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.ConsumeTopics(e.prefix+topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []events.Event
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		fs := cl.PollFetches(ctx)
+		cancel()
+		if fs.NumRecords() == 0 {
+			return out
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			ev, err := e.codec.Decode(context.Background(), r.Value)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			out = append(out, ev)
+		})
+	}
+}
+
+func history(e *env) *bulksync.History {
+	e.t.Helper()
+	h, err := bulksync.SyncTopic{Brokers: e.brokers, Topic: e.prefix + events.TopicSync, Codec: e.codec}.Load(context.Background(), shop)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return h
+}
+
+func TestRunExportsEveryObjectAndAdvancesTheWatermark(t *testing.T) {
+	e := setup(t)
+	api := newFakeShopify(map[string]int{"products": 250, "orders": 420})
+	api.busy = 2 // another export holds the concurrency slot at first
+	wf := e.workflow(api, &fakeExports{codec: e.codec})
+	ctx := context.Background()
+	runID, err := wf.Sync(ctx, "run-1", bulksync.ModeIncremental, "cli", events.SourceOperator, events.Actor{Type: events.ActorOperator, ID: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, ev := range e.read(events.TopicCommerce) {
+		ids[ev.Meta().EventID] = true
+	}
+	if len(ids) != 670 {
+		t.Errorf("%d distinct events on commerce, want 670 (one per line)", len(ids))
+	}
+	h := history(e)
+	run := h.Runs[runID]
+	if run == nil {
+		t.Fatalf("run %s not in the history: %v", runID, h.Order)
+	}
+	if !run.Completed || run.Failed {
+		t.Fatalf("run: %+v", run)
+	}
+	if !h.Watermarks["products"].Equal(api.ops["gid://shopify/BulkOperation/1"].CreatedAt) ||
+		!h.Watermarks["orders"].Equal(api.ops["gid://shopify/BulkOperation/2"].CreatedAt) {
+		t.Errorf("watermarks %v, want each export's creation time", h.Watermarks)
+	}
+	if api.queries[0] != "products (everything)" {
+		t.Errorf("first run without a watermark exports everything, got query %q", api.queries[0])
+	}
+
+	// The next incremental run exports from the watermark less the lookback.
+	if _, err := wf.Sync(ctx, "run-2", bulksync.ModeIncremental, "cli", events.SourceOperator, events.Actor{Type: events.ActorOperator, ID: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	want := "products updated_at:>=" + h.Watermarks["products"].Add(-time.Hour).Format(time.RFC3339)
+	if api.queries[2] != want {
+		t.Errorf("incremental query %q, want %q", api.queries[2], want)
+	}
+}
+
+// A crash mid-stream (the context ends at row 333 of 420) leaves the run unfinished; running
+// again resumes it at its last checkpoint and finishes it, with every line's event once by id.
+func TestRunResumesAfterACrashMidStream(t *testing.T) {
+	e := setup(t)
+	api := newFakeShopify(map[string]int{"products": 50, "orders": 420})
+	ctx, crash := context.WithCancel(context.Background())
+	ex := &fakeExports{codec: e.codec, crashAt: 333, cancel: crash}
+	_, err := e.workflow(api, ex).Sync(ctx, "run-1", bulksync.ModeFull, "cli", events.SourceOperator, events.Actor{Type: events.ActorOperator, ID: "test"})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("first attempt: %v, want the crash", err)
+	}
+	if h := history(e); h.Runs["run-1"].Finished() || h.Watermarks["orders"] != (time.Time{}) {
+		t.Fatalf("after the crash the run must be unfinished and the orders watermark unset: %+v %v", h.Runs["run-1"], h.Watermarks)
+	}
+
+	runID, err := e.workflow(api, &fakeExports{codec: e.codec}).Sync(context.Background(), "run-2", bulksync.ModeFull, "cli",
+		events.SourceOperator, events.Actor{Type: events.ActorOperator, ID: "test"})
+	if err != nil || runID != "run-1" {
+		t.Fatalf("second attempt: run %s, %v; want run-1 resumed", runID, err)
+	}
+	if len(api.queries) != 2 {
+		t.Errorf("%d bulk operations submitted, want 2 (no resubmission after the crash)", len(api.queries))
+	}
+	if last := api.openedAt[len(api.openedAt)-1]; last == 0 {
+		t.Error("the resumed stream started from byte 0, not from the checkpoint")
+	}
+	ids := map[string]int{}
+	for _, ev := range e.read(events.TopicCommerce) {
+		ids[ev.Meta().EventID]++
+	}
+	if len(ids) != 470 {
+		t.Errorf("%d distinct events, want 470", len(ids))
+	}
+	h := history(e)
+	if !h.Runs["run-1"].Completed || h.Watermarks["orders"].IsZero() {
+		t.Errorf("after resuming: run %+v, watermarks %v", h.Runs["run-1"], h.Watermarks)
+	}
+}
+
+// A failed export (Shopify's partial data included) fails the run and never moves the watermark.
+func TestFailedExportNeverAdvancesTheWatermark(t *testing.T) {
+	e := setup(t)
+	for name, api := range map[string]*fakeShopify{
+		"failed":  func() *fakeShopify { f := newFakeShopify(map[string]int{"products": 10}); f.end = "FAILED"; return f }(),
+		"partial": func() *fakeShopify { f := newFakeShopify(map[string]int{"products": 10}); f.partial = true; return f }(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			wf := bulksync.New(bulksync.Config{Shop: shop, Resources: []string{"products"}, PollEvery: time.Millisecond},
+				api, &fakeExports{codec: e.codec}, e.log, bulksync.SyncTopic{Brokers: e.brokers, Topic: e.prefix + events.TopicSync, Codec: e.codec}, e.lock)
+			_, err := wf.Sync(context.Background(), "run-"+name, bulksync.ModeFull, "cli", events.SourceOperator, events.Actor{Type: events.ActorOperator, ID: "test"})
+			if err == nil {
+				t.Fatal("the run succeeded")
+			}
+			h := history(e)
+			if r := h.Runs["run-"+name]; !r.Failed || r.Completed {
+				t.Errorf("run: %+v", r)
+			}
+			if !h.Watermarks["products"].IsZero() {
+				t.Errorf("watermark moved to %v", h.Watermarks["products"])
+			}
+		})
+	}
+}
