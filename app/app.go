@@ -29,6 +29,7 @@ import (
 	"github.com/storeline/storeline/pii"
 	"github.com/storeline/storeline/projections"
 	"github.com/storeline/storeline/projections/orders"
+	"github.com/storeline/storeline/projections/privacy"
 	"github.com/storeline/storeline/registry"
 	icebergsink "github.com/storeline/storeline/sinks/iceberg"
 	"github.com/storeline/storeline/topics"
@@ -148,6 +149,20 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if cfg.InstanceID != "" {
 		groupOpts = append(groupOpts, kgo.InstanceID(cfg.InstanceID))
 	}
+	// The personal-data keys: the gateway seals with them, the privacy projection shreds them.
+	kek, err := piiKey(cfg, svc.Embedded)
+	if err != nil {
+		return err
+	}
+	keystore, err := pii.NewKeystore(svc.Pool, kek)
+	if err != nil {
+		return err
+	}
+	if cfg.Has(config.RoleProjector) {
+		runner := projections.NewRunner(projections.Config{Brokers: svc.Brokers, TopicPrefix: cfg.TopicPrefix, KafkaOpts: groupOpts},
+			privacy.Projection{Keys: keystore}, svc.Pool, codec, reg, log)
+		g.Go(func() error { return runner.Run(gctx) })
+	}
 	if cfg.Has(config.RoleProjector) {
 		runner := projections.NewRunner(projections.Config{Brokers: svc.Brokers, TopicPrefix: cfg.TopicPrefix, KafkaOpts: groupOpts},
 			orders.Projection{}, svc.Pool, codec, reg, log)
@@ -184,14 +199,6 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			return err
 		}
 		defer producer.Close()
-		kek, err := piiKey(cfg, svc.Embedded)
-		if err != nil {
-			return err
-		}
-		keystore, err := pii.NewKeystore(svc.Pool, kek)
-		if err != nil {
-			return err
-		}
 		handler := gateway.New(gateway.Config{WebhookSecrets: []string{secret}, MaxWebhookBody: cfg.WebhookMaxBody}, gateway.Deps{
 			Appender: producer,
 			Sealer:   shopify.PersonalData{Sealer: pii.NewSealer(keystore)},
