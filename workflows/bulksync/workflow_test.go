@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -326,4 +327,29 @@ func TestFailedExportNeverAdvancesTheWatermark(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The workflows role carries out a run someone requested (the scheduler, the dashboard).
+func TestRoleCarriesOutARequestedRun(t *testing.T) {
+	e := setup(t)
+	api := newFakeShopify(map[string]int{"products": 30, "orders": 40})
+	wf := e.workflow(api, &fakeExports{codec: e.codec})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := wf.Request(ctx, "scheduled-1", bulksync.ModeIncremental, "scheduler", events.SourceSystem, events.Actor{Type: events.ActorSystem, ID: "scheduler"}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- bulksync.Role{Shops: []string{shop}, Every: 50 * time.Millisecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Workflow: func(string) (*bulksync.Workflow, error) { return e.workflow(api, &fakeExports{codec: e.codec}), nil }}.Run(ctx)
+	}()
+	testkit.WaitFor(t, 30*time.Second, "the requested run to complete", func() error {
+		if r := history(e).Runs["scheduled-1"]; r == nil || !r.Completed {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	cancel()
+	<-done
 }
