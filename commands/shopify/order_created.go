@@ -2,20 +2,16 @@ package shopify
 
 import (
 	"context"
+	"time"
 
 	"github.com/storeline/storeline/events"
 )
 
-// OrderCreated translates an orders/create delivery.
+// OrderCreated translates an orders/create delivery; occurred_at is the order's created_at.
 func OrderCreated(ctx context.Context, d Delivery, seal Sealer) (*events.OrderCreated, error) {
-	o, err := parseOrder(d.Body)
+	ev, err := parseOrderEvent(ctx, d, seal, events.TypeOrderCreated, func(o events.Order) time.Time { return o.CreatedAt })
 	if err != nil {
 		return nil, err
 	}
-	ev := &events.OrderCreated{
-		Envelope: d.envelope(events.TypeOrderCreated, "Order", o.OrderGID, o.CreatedAt),
-		Order:    o,
-	}
-	ev.PayloadJSON, ev.PersonalData, err = d.seal(ctx, seal, ev.Envelope.EventID)
-	return ev, err
+	return &events.OrderCreated{Envelope: ev.envelope, Order: ev.order, PayloadJSON: ev.payloadJSON, PersonalData: ev.personalData}, nil
 }
