@@ -9,10 +9,19 @@ import (
 	"github.com/storeline/storeline/pii"
 )
 
-// PersonalData is the Sealer of a running service: it cuts personal data out of payloads and
-// seals it with package pii, under keys kept outside the log.
+// PersonalData is the Sealer (and SubjectSealer) of a running service: it cuts personal data
+// out of payloads and seals it with package pii, under keys kept outside the log.
 type PersonalData struct {
 	Sealer *pii.Sealer
+}
+
+// SealSubject implements SubjectSealer.
+func (p PersonalData) SealSubject(ctx context.Context, shop, subject, eventID string, personal []byte) (*events.SealedPersonalData, error) {
+	sealed, err := p.Sealer.Seal(ctx, shop, subject, []byte(eventID), personal)
+	if err != nil {
+		return nil, err
+	}
+	return &events.SealedPersonalData{KeyID: sealed.KeyID, Algorithm: sealed.Algorithm, Ciphertext: sealed.Ciphertext}, nil
 }
 
 // SealShopify implements Sealer. A payload pii cannot take apart (malformed, an id that is not
