@@ -4,9 +4,12 @@
 package config
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -31,7 +34,8 @@ type Config struct {
 	Warehouse              string
 	IcebergCatalog         string
 	SinkCommitInterval     time.Duration
-	ShopifyWebhookSecret   string
+	ShopifyWebhookSecret   string // as given: a comma-separated list (CommaList), current first
+	ShopifyShops           []Shop
 	PIIKey                 string
 	WebhookMaxBody         int64
 	ShutdownTimeout        time.Duration
@@ -61,7 +65,8 @@ var Settings = []Setting{
 	{Flag: "warehouse", Env: "STORELINE_WAREHOUSE", Default: "", Help: "Iceberg warehouse location (a directory). Empty: <data-dir>/warehouse."},
 	{Flag: "iceberg-catalog", Env: "STORELINE_ICEBERG_CATALOG", Default: "storeline", Help: "Name of the Iceberg SQL catalog (readers such as PyIceberg must use the same name)."},
 	{Flag: "sink-commit-interval", Env: "STORELINE_SINK_COMMIT_INTERVAL", Default: "10s", Help: "How often the Iceberg sink commits what it has buffered."},
-	{Flag: "shopify-webhook-secret", Env: "STORELINE_SHOPIFY_WEBHOOK_SECRET", Default: "", Help: "The Shopify app's client secret, which signs webhooks. Empty with embedded defaults: a generated one kept in <data-dir>/shopify-webhook-secret."},
+	{Flag: "shopify-webhook-secret", Env: "STORELINE_SHOPIFY_WEBHOOK_SECRET", Default: "", Help: "The Shopify app's client secret, which signs webhooks, for every shop without secrets of its own in --shopify-shops. A comma-separated list during a rotation: the current secret first, then the previous ones, all accepted until removed (Shopify may sign with the old one for up to an hour). Empty with embedded defaults: a generated one kept in <data-dir>/shopify-webhook-secret."},
+	{Flag: "shopify-shops", Env: "STORELINE_SHOPIFY_SHOPS", Default: "", Help: "Shops with settings of their own: a JSON array inline, or the path of a file holding it. Each entry: `{\"domain\": \"x.myshopify.com\", \"webhook_secrets\": [current, previous...], \"access_token\": \"shpat_...\", \"api_version\": \"2026-01\", \"currency\": \"EUR\"}`, every member but domain optional. A shop with webhook_secrets accepts only those; currency is the shop's (products' prices carry none). Keep it out of logs: it holds secrets."},
 	{Flag: "pii-key", Env: "STORELINE_PII_KEY", Default: "", Help: "Key-encryption key (32 bytes, base64) that wraps the per-customer keys sealing customers' personal data (see pii/README.md). Every replica needs the same one; losing it makes all sealed personal data unreadable. Empty with embedded defaults: a generated one kept in <data-dir>/pii-key."},
 	{Flag: "webhook-max-body", Env: "STORELINE_WEBHOOK_MAX_BODY", Default: "1048576", Help: "Largest webhook body accepted, in bytes (larger: 413)."},
 	{Flag: "shutdown-timeout", Env: "STORELINE_SHUTDOWN_TIMEOUT", Default: "30s", Help: "How long a graceful shutdown may take to drain and commit."},
@@ -102,7 +107,7 @@ func Load(fs *pflag.FlagSet) (*Config, error) {
 		SchemaRegistryURL:    get("schema-registry-url"),
 		Warehouse:            get("warehouse"),
 		IcebergCatalog:       get("iceberg-catalog"),
-		ShopifyWebhookSecret: get("shopify-webhook-secret"),
+		ShopifyWebhookSecret: strings.Join(CommaList(get("shopify-webhook-secret")), ","),
 		PIIKey:               get("pii-key"),
 		LogLevel:             get("log-level"),
 		LogFormat:            get("log-format"),
@@ -129,6 +134,9 @@ func Load(fs *pflag.FlagSet) (*Config, error) {
 		if *d, err = time.ParseDuration(get(name)); err != nil || *d <= 0 {
 			return nil, fmt.Errorf("%s: want a positive duration such as 10s, got %q", name, get(name))
 		}
+	}
+	if c.ShopifyShops, err = ParseShops(get("shopify-shops")); err != nil {
+		return nil, fmt.Errorf("shopify-shops: %w", err)
 	}
 	if c.DataDir == "" {
 		c.DataDir = ".storeline"
@@ -164,6 +172,10 @@ func (c *Config) Has(role string) bool {
 	return false
 }
 
+// CommaList splits a comma-separated setting (brokers, roles, webhook secrets) into its trimmed,
+// non-empty items.
+func CommaList(s string) []string { return list(s) }
+
 func list(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
@@ -186,4 +198,86 @@ func Markdown() string {
 		fmt.Fprintf(&b, "| `--%s` | `%s` | `%s` | %s |\n", s.Flag, s.Env, def, s.Help)
 	}
 	return b.String()
+}
+
+// Shop is one shop's own settings (STORELINE_SHOPIFY_SHOPS): the webhook intake takes its
+// secrets and currency, the bulk sync its access token and API version.
+type Shop struct {
+	// Domain is the shop's myshopify domain, e.g. example.myshopify.com (lower-cased).
+	Domain string `json:"domain"`
+	// WebhookSecrets sign the shop's webhooks: the client secret of the app installed on the
+	// shop, the current one first, then previous ones during a rotation. Empty: the default
+	// secrets (--shopify-webhook-secret).
+	WebhookSecrets []string `json:"webhook_secrets,omitempty"`
+	// AccessToken is the shop's Admin API access token (X-Shopify-Access-Token).
+	AccessToken string `json:"access_token,omitempty"`
+	// APIVersion is the Admin API version to call, e.g. 2026-01; empty: the client's default.
+	APIVersion string `json:"api_version,omitempty"`
+	// Currency is the shop's currency (ISO 4217), given to the amounts of payloads that carry
+	// none (products' prices). Empty: learned from the shop's orders, else unknown (XXX).
+	Currency string `json:"currency,omitempty"`
+}
+
+// String names the shop without its secrets, so a Shop logged by mistake leaks nothing.
+func (s Shop) String() string {
+	return fmt.Sprintf("%s (%d webhook secrets, access token set: %t, api version %q, currency %q)",
+		s.Domain, len(s.WebhookSecrets), s.AccessToken != "", s.APIVersion, s.Currency)
+}
+
+// GoString is String, for %#v.
+func (s Shop) GoString() string { return s.String() }
+
+var (
+	shopDomainRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)+$`)
+	apiVersionRe = regexp.MustCompile(`^(\d{4}-\d{2}|unstable)$`)
+	currencyRe   = regexp.MustCompile(`^[A-Z]{3}$`)
+)
+
+// ParseShops reads STORELINE_SHOPIFY_SHOPS: a JSON array of Shop inline (the value starts with
+// '['), or the path of a file holding one. Empty: no shop has settings of its own. Unknown
+// members are refused (a typo must not silently drop a secret), as are duplicate domains.
+func ParseShops(value string) ([]Shop, error) {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return nil, nil
+	}
+	data := []byte(value)
+	if !strings.HasPrefix(value, "[") {
+		var err error
+		if data, err = os.ReadFile(value); err != nil {
+			return nil, fmt.Errorf("not an inline JSON array, and not a readable file: %w", err)
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var shops []Shop
+	if err := dec.Decode(&shops); err != nil {
+		return nil, fmt.Errorf("want a JSON array of {domain, webhook_secrets, access_token, api_version, currency}: %w", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("data after the JSON array")
+	}
+	seen := map[string]bool{}
+	for i := range shops {
+		s := &shops[i]
+		s.Domain = strings.ToLower(strings.TrimSpace(s.Domain))
+		switch {
+		case !shopDomainRe.MatchString(s.Domain):
+			return nil, fmt.Errorf("shop %d: domain %q is not a shop domain such as example.myshopify.com", i+1, s.Domain)
+		case seen[s.Domain]:
+			return nil, fmt.Errorf("shop %s is listed twice", s.Domain)
+		case s.APIVersion != "" && !apiVersionRe.MatchString(s.APIVersion):
+			return nil, fmt.Errorf("shop %s: api_version %q: want YYYY-MM or unstable", s.Domain, s.APIVersion)
+		case s.Currency != "" && !currencyRe.MatchString(s.Currency):
+			return nil, fmt.Errorf("shop %s: currency %q: want an ISO 4217 code such as EUR", s.Domain, s.Currency)
+		}
+		seen[s.Domain] = true
+		for j, secret := range s.WebhookSecrets {
+			if strings.TrimSpace(secret) == "" {
+				return nil, fmt.Errorf("shop %s: webhook secret %d is empty", s.Domain, j+1)
+			}
+			s.WebhookSecrets[j] = strings.TrimSpace(secret)
+		}
+	}
+	return shops, nil
 }
