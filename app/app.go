@@ -28,8 +28,10 @@ import (
 	"github.com/storeline/storeline/migrations"
 	"github.com/storeline/storeline/pii"
 	"github.com/storeline/storeline/projections"
+	"github.com/storeline/storeline/projections/inventory"
 	"github.com/storeline/storeline/projections/orders"
 	"github.com/storeline/storeline/projections/privacy"
+	"github.com/storeline/storeline/projections/products"
 	"github.com/storeline/storeline/registry"
 	icebergsink "github.com/storeline/storeline/sinks/iceberg"
 	"github.com/storeline/storeline/topics"
@@ -164,9 +166,12 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		g.Go(func() error { return runner.Run(gctx) })
 	}
 	if cfg.Has(config.RoleProjector) {
-		runner := projections.NewRunner(projections.Config{Brokers: svc.Brokers, TopicPrefix: cfg.TopicPrefix, KafkaOpts: groupOpts},
-			orders.Projection{}, svc.Pool, codec, reg, log)
-		g.Go(func() error { return runner.Run(gctx) })
+		// One runner (consumer group, checkpoints) per commerce read model.
+		for _, proj := range []projections.Projection{orders.Projection{}, products.Projection{}, inventory.Projection{}} {
+			runner := projections.NewRunner(projections.Config{Brokers: svc.Brokers, TopicPrefix: cfg.TopicPrefix, KafkaOpts: groupOpts},
+				proj, svc.Pool, codec, reg, log)
+			g.Go(func() error { return runner.Run(gctx) })
+		}
 	}
 	if cfg.Has(config.RoleSink) {
 		warehouse := cfg.Warehouse

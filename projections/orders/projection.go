@@ -1,10 +1,53 @@
-// Package orders is the orders read model: tables orders and order_line_items, folded from the
-// commerce topic, and the queries the API reads them with.
+// Package orders is the orders read model: orders with their line items and refunds, folded from
+// the commerce topic, and the queries the API reads them with.
+//
+// Shopify delivers webhooks at least once and in no particular order, drops some, and a bulk
+// sync later re-reads what changed. The read model is therefore a function of the set of events
+// seen, not of their order: a duplicate or a late event changes nothing, and every batch split
+// gives the same tables.
+//
+// # Which version of an order wins
+//
+// Every order event carries the whole order as Shopify had it at order.updated_at, its version:
+// the webhooks OrderCreated, OrderUpdated, OrderCancelled, OrderFulfilled and OrderPaid (with the
+// lines), and the bulk export's OrderSnapshotted (without them). The orders row holds the
+// greatest version seen, versions ordered by
+//
+//	(updated_at, webhook before snapshot)
+//
+// so an older updated_at never wins, an equal one from the same source (a duplicate, or orders/paid
+// and orders/updated of one change) changes nothing, and at an equal updated_at a webhook replaces
+// a snapshot — it describes the same version more fully (its fulfillments list their line items
+// and its lines their fulfillment status; a bulk row has neither). The row's bulk_operation_id
+// says which bulk export wrote it (NULL: a webhook).
+//
+// # Line items
+//
+// Lines belong to the version that brought them, and an order's lines are always exactly those of
+// its winning version:
+//
+//   - a webhook's lines replace the order's lines when, and only when, its version wins the row;
+//   - a bulk export brings each line as its own event (OrderLineItemSnapshotted, keyed by the order,
+//     tagged with the bulk operation B), before or after the order's OrderSnapshotted. Lines are
+//     kept aside (order_line_item_snapshots) and B's lines become the order's lines when B's
+//     OrderSnapshotted wins the row; lines of B arriving after that join them. When the row moves
+//     on to a newer version, B's lines go with it. Lines of a bulk operation that can no longer
+//     win (its snapshot of the order is not newer than the row) are dropped.
+//
+// So after a bulk sync every exported order, lines included, is what Shopify showed the export,
+// even when its webhooks were dropped, while a webhook newer than the export still wins over it.
+//
+// # Refunds
+//
+// A refund never changes once created (refunds/create is its only webhook): RefundCreated is
+// stored once per refund id with its lines, transactions and order adjustments, and a duplicate
+// changes nothing. It may arrive before its order. The order's current_* totals (after refunds)
+// come from the order's versions, never from summing refunds.
 package orders
 
 import (
 	"context"
-	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,7 +55,7 @@ import (
 	"github.com/storeline/storeline/projections"
 )
 
-// Projection folds order events into the read model.
+// Projection folds order and refund events into the read model.
 type Projection struct{}
 
 // Name implements projections.Projection.
@@ -21,64 +64,115 @@ func (Projection) Name() string { return "orders" }
 // Topics implements projections.Projection.
 func (Projection) Topics() []string { return []string{events.TopicCommerce} }
 
-// Apply implements projections.Projection. The newest updated_at wins, so a duplicate or an
-// older event arriving late changes nothing; line items are replaced only by the event that
-// wrote the order row (its id is the row's last_event_id).
+// Apply implements projections.Projection. The batch is first reduced in memory to the winning
+// version of each order (by the same rule the statements apply against the stored rows), then
+// written with a handful of set-based statements, whatever the batch size.
 func (Projection) Apply(ctx context.Context, tx pgx.Tx, batch []projections.Record) error {
-	b := &pgx.Batch{}
+	f := newFold()
 	for _, r := range batch {
-		switch ev := r.Event.(type) {
-		case *events.OrderCreated:
-			queueOrder(b, ev.Envelope, &ev.Order)
-		}
+		f.add(r.Event)
 	}
-	if b.Len() == 0 {
-		return nil
-	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("fold orders: %w", err)
-	}
-	return nil
+	return f.write(ctx, tx)
 }
 
-func queueOrder(b *pgx.Batch, env events.Envelope, o *events.Order) {
-	b.Queue(`
-INSERT INTO orders (order_id, order_gid, shop, name, order_number, currency, total_price, subtotal_price,
-                    total_tax, financial_status, fulfillment_status, created_at, updated_at, last_event_id, projected_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7::numeric, $8::numeric, $9::numeric, $10, $11, $12, $13, $14, now())
-ON CONFLICT (order_id) DO UPDATE SET
-    order_gid = excluded.order_gid, shop = excluded.shop, name = excluded.name,
-    order_number = excluded.order_number, currency = excluded.currency,
-    total_price = excluded.total_price, subtotal_price = excluded.subtotal_price,
-    total_tax = excluded.total_tax, financial_status = excluded.financial_status,
-    fulfillment_status = excluded.fulfillment_status, created_at = excluded.created_at,
-    updated_at = excluded.updated_at, last_event_id = excluded.last_event_id, projected_at = now()
-WHERE orders.updated_at < excluded.updated_at`,
-		o.OrderID, o.OrderGID, env.Shop, o.Name, o.OrderNumber, o.Currency,
-		o.TotalPrice.Amount.FloatString(4), o.SubtotalPrice.Amount.FloatString(4), o.TotalTax.Amount.FloatString(4),
-		o.FinancialStatus, o.FulfillmentStatus, o.CreatedAt, o.UpdatedAt, env.EventID)
+// version is one version of an order: from a webhook (bulkOperationID nil) or a bulk export.
+type version struct {
+	env             *events.Envelope
+	order           *events.Order
+	bulkOperationID *int64
+}
 
-	n := len(o.LineItems)
-	ids, pos, qty := make([]int64, n), make([]int32, n), make([]int32, n)
-	products, variants := make([]*int64, n), make([]*int64, n)
-	titles, prices := make([]string, n), make([]string, n)
-	variantTitles, skus := make([]*string, n), make([]*string, n)
-	for i, li := range o.LineItems {
-		ids[i], pos[i], qty[i] = li.LineItemID, int32(i), li.Quantity
-		products[i], variants[i] = li.ProductID, li.VariantID
-		titles[i], prices[i] = li.Title, li.Price.Amount.FloatString(4)
-		variantTitles[i], skus[i] = li.VariantTitle, li.SKU
+// beats reports whether v is a newer version than w: a newer updated_at, or an equal one from a
+// webhook against a snapshot. The statements of fold.go apply the same order in SQL.
+func (v *version) beats(w *version) bool {
+	if !v.order.UpdatedAt.Equal(w.order.UpdatedAt) {
+		return v.order.UpdatedAt.After(w.order.UpdatedAt)
 	}
-	b.Queue(`
-DELETE FROM order_line_items
-WHERE order_id = $1 AND EXISTS (SELECT 1 FROM orders WHERE order_id = $1 AND last_event_id = $2)`,
-		o.OrderID, env.EventID)
-	b.Queue(`
-INSERT INTO order_line_items (order_id, line_item_id, position, product_id, variant_id, title, variant_title, sku, quantity, price)
-SELECT $1, u.id, u.pos, u.product_id, u.variant_id, u.title, u.variant_title, u.sku, u.qty, u.price::numeric
-FROM unnest($3::bigint[], $4::int[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::int[], $11::text[])
-     AS u(id, pos, product_id, variant_id, title, variant_title, sku, qty, price)
-WHERE EXISTS (SELECT 1 FROM orders WHERE order_id = $1 AND last_event_id = $2)
-ON CONFLICT (order_id, line_item_id) DO NOTHING`,
-		o.OrderID, env.EventID, ids, pos, products, variants, titles, variantTitles, skus, qty, prices)
+	return v.bulkOperationID == nil && w.bulkOperationID != nil
+}
+
+// snapshotKey names one bulk operation's snapshot of one order.
+type snapshotKey struct{ orderID, bulkOperationID int64 }
+
+type stagedLineKey struct {
+	snapshotKey
+	lineItemID int64
+}
+
+// fold is a batch reduced to what it writes.
+type fold struct {
+	versions     map[int64]*version // winning version per order id within the batch
+	versionOrder []int64            // order ids in first-seen order, for deterministic statements
+	snapshots    map[snapshotKey]time.Time
+	snapOrder    []snapshotKey
+	lines        map[stagedLineKey]struct{}
+	stagedLines  []lineRow
+	stagedOrders map[int64]struct{} // orders with a snapshot or a snapshot line in the batch
+	refunds      map[int64]struct{}
+	refundRows   []refundRows
+}
+
+func newFold() *fold {
+	return &fold{
+		versions: map[int64]*version{}, snapshots: map[snapshotKey]time.Time{},
+		lines: map[stagedLineKey]struct{}{}, stagedOrders: map[int64]struct{}{}, refunds: map[int64]struct{}{},
+	}
+}
+
+func (f *fold) add(ev events.Event) {
+	switch e := ev.(type) {
+	case *events.OrderCreated:
+		f.addVersion(&version{env: &e.Envelope, order: &e.Order})
+	case *events.OrderUpdated:
+		f.addVersion(&version{env: &e.Envelope, order: &e.Order})
+	case *events.OrderCancelled:
+		f.addVersion(&version{env: &e.Envelope, order: &e.Order})
+	case *events.OrderFulfilled:
+		f.addVersion(&version{env: &e.Envelope, order: &e.Order})
+	case *events.OrderPaid:
+		f.addVersion(&version{env: &e.Envelope, order: &e.Order})
+	case *events.OrderSnapshotted:
+		bulk := e.BulkOperationID
+		f.addVersion(&version{env: &e.Envelope, order: &e.Order, bulkOperationID: &bulk})
+		k := snapshotKey{e.Order.OrderID, bulk}
+		if _, ok := f.snapshots[k]; !ok {
+			f.snapshots[k] = e.Order.UpdatedAt
+			f.snapOrder = append(f.snapOrder, k)
+		}
+		f.stagedOrders[e.Order.OrderID] = struct{}{}
+	case *events.OrderLineItemSnapshotted:
+		k := stagedLineKey{snapshotKey{e.OrderID, e.BulkOperationID}, e.LineItem.LineItemID}
+		if _, ok := f.lines[k]; !ok {
+			f.lines[k] = struct{}{}
+			row := newLineRow(e.OrderID, &e.LineItem)
+			bulk := e.BulkOperationID
+			row.BulkOperationID = &bulk
+			f.stagedLines = append(f.stagedLines, row)
+		}
+		f.stagedOrders[e.OrderID] = struct{}{}
+	case *events.RefundCreated:
+		if _, ok := f.refunds[e.Refund.RefundID]; !ok {
+			f.refunds[e.Refund.RefundID] = struct{}{}
+			f.refundRows = append(f.refundRows, newRefundRows(&e.Envelope, &e.Refund))
+		}
+	}
+}
+
+// addVersion keeps v if it beats the batch's version of its order so far; on a tie the first
+// one stays, as it would against a stored row.
+func (f *fold) addVersion(v *version) {
+	id := v.order.OrderID
+	cur, ok := f.versions[id]
+	if !ok {
+		f.versions[id] = v
+		f.versionOrder = append(f.versionOrder, id)
+		return
+	}
+	if v.beats(cur) {
+		f.versions[id] = v
+	}
+}
+
+func (f *fold) empty() bool {
+	return len(f.versions) == 0 && len(f.snapshots) == 0 && len(f.stagedLines) == 0 && len(f.refundRows) == 0
 }

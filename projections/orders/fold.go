@@ -1,0 +1,216 @@
+package orders
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The statements a batch is written with. Each takes the batch's rows as one JSON array.
+var (
+	// upsertOrders writes each order's version where it beats the stored one (see version.beats:
+	// the row comparison puts a webhook, bulk_operation_id NULL, above a snapshot at an equal
+	// updated_at) and returns the orders it wrote.
+	upsertOrders = `
+INSERT INTO orders (` + orderColumns.names("") + `, projected_at)
+SELECT ` + orderColumns.names("r.") + `, now() FROM ` + orderColumns.recordset("$1") + `
+ON CONFLICT (order_id) DO UPDATE SET ` + orderColumns.setExcluded("order_id") + `, projected_at = now()
+WHERE (orders.updated_at, orders.bulk_operation_id IS NULL) < (excluded.updated_at, excluded.bulk_operation_id IS NULL)
+RETURNING order_id`
+
+	stageSnapshots = `
+INSERT INTO order_snapshots (order_id, bulk_operation_id, updated_at)
+SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[])
+ON CONFLICT DO NOTHING`
+
+	stageLines = `
+INSERT INTO order_line_item_snapshots (` + stagedLineColumns.names("") + `)
+SELECT ` + stagedLineColumns.names("r.") + ` FROM ` + stagedLineColumns.recordset("$1") + `
+ON CONFLICT DO NOTHING`
+
+	deleteLines = `DELETE FROM order_line_items WHERE order_id = ANY($1::bigint[])`
+
+	insertLines = `
+INSERT INTO order_line_items (` + liveLineColumns.names("") + `)
+SELECT ` + liveLineColumns.names("r.") + ` FROM ` + liveLineColumns.recordset("$1") + `
+ON CONFLICT (order_id, line_item_id) DO NOTHING`
+
+	// promoteSnapshotLines copies the kept-aside lines of the bulk operation that wrote each
+	// order's row into its lines; lines already there (an earlier batch promoted them) stay.
+	promoteSnapshotLines = `
+INSERT INTO order_line_items (` + lineColumns.names("") + `, position)
+SELECT ` + lineColumns.names("s.") + `, NULL
+FROM order_line_item_snapshots s JOIN orders o ON o.order_id = s.order_id AND o.bulk_operation_id = s.bulk_operation_id
+WHERE s.order_id = ANY($1::bigint[])
+ON CONFLICT (order_id, line_item_id) DO NOTHING`
+
+	// dropLosingSnapshotLines forgets the kept-aside lines of bulk operations whose snapshot of
+	// the order can no longer win: not newer than the row, and not the row's own snapshot. (A
+	// snapshot beats the row only with a strictly newer updated_at: at an equal one a webhook
+	// wins, and another snapshot was first.) Lines whose snapshot has not arrived yet stay.
+	dropLosingSnapshotLines = `
+DELETE FROM order_line_item_snapshots s
+USING order_snapshots h, orders o
+WHERE s.order_id = ANY($1::bigint[])
+  AND h.order_id = s.order_id AND h.bulk_operation_id = s.bulk_operation_id
+  AND o.order_id = s.order_id AND o.bulk_operation_id IS DISTINCT FROM s.bulk_operation_id
+  AND h.updated_at <= o.updated_at`
+
+	insertRefunds = `
+INSERT INTO refunds (` + refundColumns.names("") + `, projected_at)
+SELECT ` + refundColumns.names("r.") + `, now() FROM ` + refundColumns.recordset("$1") + `
+ON CONFLICT (refund_id) DO NOTHING`
+
+	insertRefundLines = `
+INSERT INTO refund_line_items (` + refundLineColumns.names("") + `)
+SELECT ` + refundLineColumns.names("r.") + ` FROM ` + refundLineColumns.recordset("$1") + `
+ON CONFLICT DO NOTHING`
+
+	insertRefundTransactions = `
+INSERT INTO refund_transactions (` + refundTransactionColumns.names("") + `)
+SELECT ` + refundTransactionColumns.names("r.") + ` FROM ` + refundTransactionColumns.recordset("$1") + `
+ON CONFLICT DO NOTHING`
+
+	insertRefundAdjustments = `
+INSERT INTO refund_order_adjustments (` + refundAdjustmentColumns.names("") + `)
+SELECT ` + refundAdjustmentColumns.names("r.") + ` FROM ` + refundAdjustmentColumns.recordset("$1") + `
+ON CONFLICT DO NOTHING`
+)
+
+// write applies the fold in two round trips: first what does not depend on the stored rows
+// (snapshots kept aside, the orders' versions, refunds), then the lines of the orders whose
+// version won.
+func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
+	if f.empty() {
+		return nil
+	}
+	b := &pgx.Batch{}
+	if len(f.snapOrder) > 0 {
+		ids, bulks, times := make([]int64, len(f.snapOrder)), make([]int64, len(f.snapOrder)), make([]time.Time, len(f.snapOrder))
+		for i, k := range f.snapOrder {
+			ids[i], bulks[i], times[i] = k.orderID, k.bulkOperationID, f.snapshots[k]
+		}
+		b.Queue(stageSnapshots, ids, bulks, times)
+	}
+	if len(f.stagedLines) > 0 {
+		if err := queueJSON(b, stageLines, f.stagedLines); err != nil {
+			return err
+		}
+	}
+	var won []int64
+	if len(f.versionOrder) > 0 {
+		rows := make([]orderRow, len(f.versionOrder))
+		for i, id := range f.versionOrder {
+			rows[i] = newOrderRow(f.versions[id])
+		}
+		js, err := json.Marshal(rows)
+		if err != nil {
+			return fmt.Errorf("encode orders: %w", err)
+		}
+		b.Queue(upsertOrders, string(js)).Query(func(rows pgx.Rows) error {
+			var err error
+			won, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+			return err
+		})
+	}
+	if err := f.queueRefunds(b); err != nil {
+		return err
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("fold orders: %w", err)
+	}
+
+	b = &pgx.Batch{}
+	// promote: orders whose row a snapshot won, or that got snapshot lines, in this batch.
+	var webhookLines []lineRow
+	promote := make([]int64, 0, len(f.stagedOrders))
+	for id := range f.stagedOrders {
+		promote = append(promote, id)
+	}
+	for _, id := range won {
+		v := f.versions[id]
+		if v.bulkOperationID != nil {
+			if _, ok := f.stagedOrders[id]; !ok {
+				promote = append(promote, id)
+			}
+			continue
+		}
+		for i := range v.order.LineItems {
+			row := newLineRow(id, &v.order.LineItems[i])
+			pos := i
+			row.Position = &pos
+			webhookLines = append(webhookLines, row)
+		}
+	}
+	if len(won) > 0 {
+		b.Queue(deleteLines, won)
+	}
+	if len(webhookLines) > 0 {
+		if err := queueJSON(b, insertLines, webhookLines); err != nil {
+			return err
+		}
+	}
+	if len(promote) > 0 {
+		b.Queue(promoteSnapshotLines, promote)
+	}
+	// Kept-aside lines start losing only when a snapshot arrives (staged orders) or the row
+	// moves on (won): those are the orders to look at.
+	if gc := append(append([]int64{}, promote...), won...); len(gc) > 0 {
+		b.Queue(dropLosingSnapshotLines, gc)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("fold order lines: %w", err)
+	}
+	return nil
+}
+
+func (f *fold) queueRefunds(b *pgx.Batch) error {
+	if len(f.refundRows) == 0 {
+		return nil
+	}
+	var refunds []refundRow
+	var lines []refundLineRow
+	var txs []refundTransactionRow
+	var adjs []refundAdjustmentRow
+	for _, r := range f.refundRows {
+		refunds = append(refunds, r.refund)
+		lines = append(lines, r.lines...)
+		txs = append(txs, r.transactions...)
+		adjs = append(adjs, r.adjustments...)
+	}
+	if err := queueJSON(b, insertRefunds, refunds); err != nil {
+		return err
+	}
+	// Children of a refund stored earlier conflict on their keys and change nothing.
+	if len(lines) > 0 {
+		if err := queueJSON(b, insertRefundLines, lines); err != nil {
+			return err
+		}
+	}
+	if len(txs) > 0 {
+		if err := queueJSON(b, insertRefundTransactions, txs); err != nil {
+			return err
+		}
+	}
+	if len(adjs) > 0 {
+		if err := queueJSON(b, insertRefundAdjustments, adjs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func queueJSON[T any](b *pgx.Batch, sql string, rows []T) error {
+	js, err := json.Marshal(rows)
+	if err != nil {
+		return fmt.Errorf("encode rows: %w", err)
+	}
+	b.Queue(sql, string(js))
+	return nil
+}
