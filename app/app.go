@@ -204,7 +204,14 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			return err
 		}
 		defer producer.Close()
-		handler := gateway.New(gateway.Config{WebhookSecrets: []string{secret}, MaxWebhookBody: cfg.WebhookMaxBody}, gateway.Deps{
+		deadLetters, err := gateway.NewKafkaDeadLetters(svc.Brokers)
+		if err != nil {
+			return err
+		}
+		defer deadLetters.Close()
+		handler := gateway.New(gateway.Config{WebhookSecrets: config.CommaList(secret), Shops: cfg.ShopifyShops, TopicPrefix: cfg.TopicPrefix, MaxWebhookBody: cfg.WebhookMaxBody}, gateway.Deps{
+			DeadLetters: deadLetters,
+
 			Appender: producer,
 			Sealer:   shopify.PersonalData{Sealer: pii.NewSealer(keystore)},
 			Orders:   orders.NewReader(svc.Pool),

@@ -13,14 +13,25 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/storeline/storeline/commands/shopify"
+	"github.com/storeline/storeline/config"
+	"github.com/storeline/storeline/deadletter"
+	"github.com/storeline/storeline/events"
 	"github.com/storeline/storeline/metrics"
 )
 
 // Config configures the gateway.
 type Config struct {
 	// WebhookSecrets are the Shopify client secrets a webhook may be signed with (the current one
-	// and, during a rotation, the previous one).
+	// and, during a rotation, the previous ones), for every shop without secrets of its own in
+	// Shops: the app's client secret.
 	WebhookSecrets []string
+	// Shops are the shops with settings of their own (STORELINE_SHOPIFY_SHOPS): a shop's own
+	// webhook secrets replace WebhookSecrets for it; its currency is given to the bare amounts
+	// of its product webhooks.
+	Shops []config.Shop
+	// TopicPrefix is the deployment's topic prefix: the intake's dead letters go to
+	// <prefix>commerce.dlq.
+	TopicPrefix string
 	// MaxWebhookBody bounds a webhook body; larger ones get 413. Default 1 MiB.
 	MaxWebhookBody int64
 	// ProduceTimeout bounds the wait for the broker's acknowledgement; past it the answer is 503
@@ -32,12 +43,15 @@ type Config struct {
 type Deps struct {
 	Appender Appender
 	Sealer   shopify.Sealer // seals customers' personal data out of webhook payloads (package pii)
-	Orders   OrderReader
-	Checks   []Check
-	Registry http.Handler // embedded schema registry; nil when an external one is used
-	Metrics  prometheus.Registerer
-	Gatherer prometheus.Gatherer
-	Log      *slog.Logger
+	// DeadLetters keeps the deliveries that do not translate (KafkaDeadLetters). Without it such
+	// a delivery is answered 503.
+	DeadLetters DeadLetterProducer
+	Orders      OrderReader
+	Checks      []Check
+	Registry    http.Handler // embedded schema registry; nil when an external one is used
+	Metrics     prometheus.Registerer
+	Gatherer    prometheus.Gatherer
+	Log         *slog.Logger
 }
 
 // New returns the gateway's handler.
@@ -48,12 +62,6 @@ func New(cfg Config, d Deps) http.Handler {
 	if cfg.ProduceTimeout <= 0 {
 		cfg.ProduceTimeout = 4 * time.Second
 	}
-	secrets := make([][]byte, 0, len(cfg.WebhookSecrets))
-	for _, s := range cfg.WebhookSecrets {
-		if s != "" {
-			secrets = append(secrets, []byte(s))
-		}
-	}
 	requests := metrics.Register(d.Metrics, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "storeline_http_requests_total", Help: "HTTP requests by route and status.",
 	}, []string{"route", "status"}))
@@ -61,14 +69,18 @@ func New(cfg Config, d Deps) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.Recoverer, countRequests(requests))
 	r.Method(http.MethodPost, "/webhooks/shopify", &shopifyWebhook{
-		secrets:        secrets,
-		maxBody:        cfg.MaxWebhookBody,
-		produceTimeout: cfg.ProduceTimeout,
-		log:            d.Log,
-		appender:       d.Appender,
-		sealer:         d.Sealer,
+		secrets:         newWebhookSecrets(cfg.WebhookSecrets, cfg.Shops),
+		currencies:      newCurrencyBook(cfg.Shops),
+		maxBody:         cfg.MaxWebhookBody,
+		produceTimeout:  cfg.ProduceTimeout,
+		deadLetterTopic: deadletter.Topic(cfg.TopicPrefix + events.TopicCommerce),
+		log:             d.Log,
+		appender:        d.Appender,
+		sealer:          d.Sealer,
+		deadLetters:     d.DeadLetters,
+		now:             time.Now,
 		received: metrics.Register(d.Metrics, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "storeline_webhooks_total", Help: "Shopify webhooks received, by topic and outcome (stored, forged, malformed, ...).",
+			Name: "storeline_webhooks_total", Help: "Shopify webhooks received, by topic (a translated topic, unsupported, or unverified before the signature checked) and outcome (stored, ignored, acknowledged, dead_lettered, forged, too_large, log_unavailable, ...).",
 		}, []string{"topic", "outcome"})),
 		seconds: metrics.Register(d.Metrics, prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "storeline_webhook_seconds", Help: "Time from request to answer, including the broker's acknowledgement.",
