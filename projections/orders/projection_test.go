@@ -3,96 +3,26 @@ package orders_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/big"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/storeline/storeline/commands/shopify"
 	"github.com/storeline/storeline/deadletter"
-	"github.com/storeline/storeline/eventlog"
 	"github.com/storeline/storeline/events"
-	"github.com/storeline/storeline/pii/piitest"
-	"github.com/storeline/storeline/projections"
 	"github.com/storeline/storeline/projections/orders"
 	"github.com/storeline/storeline/testkit"
 )
 
-// orderEvent makes the sample order with another id, at a given update time.
+// orderEvent is an OrderCreated of order id at a given update time, totalling <id>.50, with one
+// line of 2 × 5.25.
 func orderEvent(t *testing.T, id int64, eventID string, updated time.Time) events.Event {
 	t.Helper()
-	body := fmt.Sprintf(`{"id":%d,"name":"#%d","order_number":%d,"currency":"EUR","total_price":"%d.50","subtotal_price":"10","total_tax":"0",
-"created_at":"2026-11-20T10:00:00Z","updated_at":%q,"line_items":[{"id":%d,"title":"Mug","quantity":2,"price":"5.25"}]}`,
-		id, id, id, id, updated.Format(time.RFC3339), id*10)
-	sealer, _ := piitest.NewSealer()
-	ev, err := shopify.OrderCreated(context.Background(), shopify.Delivery{Shop: "demo.myshopify.com", Topic: "orders/create", EventID: eventID, Body: []byte(body), ReceivedAt: time.Now()},
-		shopify.PersonalData{Sealer: sealer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ev
-}
-
-type env struct {
-	pool     *pgxpool.Pool
-	codec    *events.Codec
-	producer *eventlog.Producer
-	brokers  []string
-	prefix   string
-}
-
-func setup(t *testing.T) *env {
-	testkit.Integration(t)
-	e := &env{pool: testkit.FreshDatabase(t), brokers: testkit.Brokers(t)}
-	e.prefix = testkit.FreshTopicPrefix(t, 3, events.TopicCommerce, events.TopicCommerce+deadletter.Suffix, events.TopicSync)
-	cat, err := events.LoadCatalogue()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.codec, err = events.NewCodec(context.Background(), cat, testkit.Registry(t, e.prefix), e.prefix); err != nil {
-		t.Fatal(err)
-	}
-	if e.producer, err = eventlog.NewProducer(e.brokers, e.codec, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.producer.Close)
-	return e
-}
-
-func (e *env) append(t *testing.T, evs ...events.Event) {
-	t.Helper()
-	for _, ev := range evs {
-		if _, err := e.producer.Append(context.Background(), ev, ""); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// start runs the projection until the returned stop is called; its metrics go to reg.
-func (e *env) start(t *testing.T, reg prometheus.Registerer) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	r := projections.NewRunner(projections.Config{Brokers: e.brokers, TopicPrefix: e.prefix}, orders.Projection{}, e.pool, e.codec, reg,
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("runner: %v", err)
-		}
-	}
-	t.Cleanup(stop)
-	return stop
+	o := newOrder(id, updated, newLine(id*10, 2, "5.25"))
+	o.TotalPrice = money(fmt.Sprintf("%d.50", id))
+	return webhook(events.TypeOrderCreated, o, eventID)
 }
 
 func (e *env) waitCount(t *testing.T, want int64) {
@@ -116,7 +46,7 @@ func TestProjectionFoldsOrdersIdempotentlyAndNewestWins(t *testing.T) {
 	newer := orderEvent(t, 1001, "e-new", t0.Add(time.Hour))
 	older := orderEvent(t, 1001, "e-old", t0) // arrives late: must not win
 	e.append(t, newer, newer, older, orderEvent(t, 1002, "e-2", t0))
-	e.start(t, nil)
+	e.start(t, 0, nil)
 	e.waitCount(t, 2)
 	// The checkpoint passing the last record proves every record (duplicate, late) was applied.
 	testkit.WaitFor(t, 30*time.Second, "checkpoints to cover the 4 records", func() error {
@@ -148,7 +78,7 @@ func TestProjectionResumesFromItsCheckpoints(t *testing.T) {
 	for i := range int64(20) {
 		e.append(t, orderEvent(t, 2000+i, fmt.Sprint("a", i), t0))
 	}
-	stop := e.start(t, nil)
+	stop := e.start(t, 0, nil)
 	e.waitCount(t, 20)
 	stop()
 	for i := range int64(10) {
@@ -157,7 +87,7 @@ func TestProjectionResumesFromItsCheckpoints(t *testing.T) {
 	// The read model alone cannot show a replay (replayed upserts change nothing), so count the
 	// records the second run applied: exactly the 10 new ones.
 	reg := prometheus.NewRegistry()
-	e.start(t, reg)
+	e.start(t, 0, reg)
 	e.waitCount(t, 30)
 	// The counter moves just after the commit that made the rows visible.
 	testkit.WaitFor(t, 10*time.Second, "the applied-records counter", func() error {
@@ -220,7 +150,7 @@ func TestPoisonRecordsAreDeadLetteredAndTheProjectionGoesOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	produce(second)
-	e.start(t, nil)
+	e.start(t, 0, nil)
 	e.waitCount(t, 2)
 
 	dlq, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.ConsumeTopics(e.prefix+events.TopicCommerce+deadletter.Suffix),

@@ -1,0 +1,82 @@
+package orders_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/storeline/storeline/events"
+	"github.com/storeline/storeline/projections"
+	"github.com/storeline/storeline/projections/orders"
+	"github.com/storeline/storeline/testkit"
+)
+
+// createdOrders returns n OrderCreated events of distinct orders with three lines each.
+func createdOrders(firstID int64, n int) []events.Event {
+	evs := make([]events.Event, n)
+	for i := range n {
+		id := firstID + int64(i)
+		evs[i] = webhook(events.TypeOrderCreated, newOrder(id, t0.Add(time.Hour),
+			newLine(id*10, 1, "19.99"), newLine(id*10+1, 2, "5.25"), newLine(id*10+2, 3, "0.5")), "c")
+	}
+	return evs
+}
+
+// applyInBatches applies evs straight to the projection, size records per transaction.
+func applyInBatches(tb testing.TB, pool *pgxpool.Pool, evs []events.Event, size int) {
+	ctx := context.Background()
+	for start := 0; start < len(evs); start += size {
+		recs := make([]projections.Record, 0, size)
+		for _, ev := range evs[start:min(start+size, len(evs))] {
+			recs = append(recs, projections.Record{Topic: events.TopicCommerce, Event: ev})
+		}
+		if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return orders.Projection{}.Apply(ctx, tx, recs) }); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// TestFoldThroughput measures (and logs, without asserting a timing) how fast 20,000
+// OrderCreated events with three lines each fold: through Kafka with the runner (fetch, decode,
+// apply, checkpoint), and straight through Apply in batches of 1,000 as the runner makes them.
+func TestFoldThroughput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("throughput measurement")
+	}
+	const n = 20_000
+	e := setup(t)
+	evs := createdOrders(10_000_000, n)
+	e.appendMany(t, evs)
+	start := time.Now()
+	e.start(t, 0, nil)
+	e.waitApplied(t, 5*time.Minute)
+	runner := time.Since(start)
+	if got := e.count(t, `SELECT count(*) FROM order_line_items`); got != 3*n {
+		t.Fatalf("%d lines, want %d", got, 3*n)
+	}
+
+	pool := testkit.FreshDatabase(t)
+	start = time.Now()
+	applyInBatches(t, pool, evs, 1000)
+	direct := time.Since(start)
+	t.Logf("fold of %d OrderCreated (%d lines): runner from Kafka %.2fs = %.0f events/s; Apply in batches of 1000 %.2fs = %.0f events/s",
+		n, 3*n, runner.Seconds(), n/runner.Seconds(), direct.Seconds(), n/direct.Seconds())
+}
+
+// BenchmarkApply1000OrderCreated is one runner batch: 1,000 new orders with three lines each.
+func BenchmarkApply1000OrderCreated(b *testing.B) {
+	testkit.Integration(b)
+	pool := testkit.FreshDatabase(b)
+	next := int64(20_000_000)
+	for b.Loop() {
+		b.StopTimer()
+		evs := createdOrders(next, 1000)
+		next += 1000
+		b.StartTimer()
+		applyInBatches(b, pool, evs, 1000)
+	}
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "events/s")
+}
