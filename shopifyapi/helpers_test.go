@@ -50,11 +50,15 @@ func (f *fakeClock) Sleeps() []time.Duration {
 	return append([]time.Duration(nil), f.sleeps...)
 }
 
-// blockingClock never ends a sleep by itself: only ctx does.
-type blockingClock struct{}
+// blockingClock never ends a sleep by itself: only ctx does. Each sleep that starts is
+// announced on sleeping, if set.
+type blockingClock struct{ sleeping chan struct{} }
 
 func (blockingClock) Now() time.Time { return time.Unix(0, 0) }
-func (blockingClock) Sleep(ctx context.Context, _ time.Duration) error {
+func (b blockingClock) Sleep(ctx context.Context, _ time.Duration) error {
+	if b.sleeping != nil {
+		b.sleeping <- struct{}{}
+	}
 	<-ctx.Done()
 	return ctx.Err()
 }
