@@ -11,14 +11,15 @@ import (
 
 // The statements a batch is written with. Each takes the batch's rows as one JSON array.
 var (
-	// upsertOrders writes each order's version where it beats the stored one (see version.beats:
-	// the row comparison puts a webhook, bulk_operation_id NULL, above a snapshot at an equal
-	// updated_at) and returns the orders it wrote.
+	// upsertOrders writes each order's version where it beats the stored one and returns the
+	// orders it wrote. The row comparison is version.beats: (updated_at, webhook — a NULL
+	// bulk_operation_id — above snapshot, bulk operation id).
 	upsertOrders = `
 INSERT INTO orders (` + orderColumns.names("") + `, projected_at)
 SELECT ` + orderColumns.names("r.") + `, now() FROM ` + orderColumns.recordset("$1") + `
 ON CONFLICT (order_id) DO UPDATE SET ` + orderColumns.setExcluded("order_id") + `, projected_at = now()
-WHERE (orders.updated_at, orders.bulk_operation_id IS NULL) < (excluded.updated_at, excluded.bulk_operation_id IS NULL)
+WHERE (orders.updated_at, orders.bulk_operation_id IS NULL, COALESCE(orders.bulk_operation_id, 0))
+    < (excluded.updated_at, excluded.bulk_operation_id IS NULL, COALESCE(excluded.bulk_operation_id, 0))
 RETURNING order_id`
 
 	stageSnapshots = `
@@ -48,16 +49,16 @@ WHERE s.order_id = ANY($1::bigint[])
 ON CONFLICT (order_id, line_item_id) DO NOTHING`
 
 	// dropLosingSnapshotLines forgets the kept-aside lines of bulk operations whose snapshot of
-	// the order can no longer win: not newer than the row, and not the row's own snapshot. (A
-	// snapshot beats the row only with a strictly newer updated_at: at an equal one a webhook
-	// wins, and another snapshot was first.) Lines whose snapshot has not arrived yet stay.
+	// the order can no longer win: it is not the row's own, and below the row's version (the
+	// order of upsertOrders). Lines whose snapshot has not arrived yet stay.
 	dropLosingSnapshotLines = `
 DELETE FROM order_line_item_snapshots s
 USING order_snapshots h, orders o
 WHERE s.order_id = ANY($1::bigint[])
   AND h.order_id = s.order_id AND h.bulk_operation_id = s.bulk_operation_id
   AND o.order_id = s.order_id AND o.bulk_operation_id IS DISTINCT FROM s.bulk_operation_id
-  AND h.updated_at <= o.updated_at`
+  AND (h.updated_at, false, h.bulk_operation_id)
+      <= (o.updated_at, o.bulk_operation_id IS NULL, COALESCE(o.bulk_operation_id, 0))`
 
 	insertRefunds = `
 INSERT INTO refunds (` + refundColumns.names("") + `, projected_at)

@@ -13,13 +13,14 @@
 // lines), and the bulk export's OrderSnapshotted (without them). The orders row holds the
 // greatest version seen, versions ordered by
 //
-//	(updated_at, webhook before snapshot)
+//	(updated_at, webhook above snapshot, bulk operation id)
 //
-// so an older updated_at never wins, an equal one from the same source (a duplicate, or orders/paid
-// and orders/updated of one change) changes nothing, and at an equal updated_at a webhook replaces
-// a snapshot — it describes the same version more fully (its fulfillments list their line items
-// and its lines their fulfillment status; a bulk row has neither). The row's bulk_operation_id
-// says which bulk export wrote it (NULL: a webhook).
+// So an older updated_at never wins, and at an equal one:
+//   - another webhook (a duplicate, or orders/paid and orders/updated of one change) changes nothing;
+//   - a webhook replaces a snapshot: it describes the same version more fully (its fulfillments
+//     list their line items and its lines their fulfillment status; a bulk row has neither);
+//   - of two bulk exports, the later one (the greater bulk operation id) wins, so that even the
+//     row's bulk_operation_id (which export wrote it; NULL: a webhook) does not depend on order.
 //
 // # Line items
 //
@@ -32,7 +33,7 @@
 //     kept aside (order_line_item_snapshots) and B's lines become the order's lines when B's
 //     OrderSnapshotted wins the row; lines of B arriving after that join them. When the row moves
 //     on to a newer version, B's lines go with it. Lines of a bulk operation that can no longer
-//     win (its snapshot of the order is not newer than the row) are dropped.
+//     win (its snapshot of the order is below the row's version) are dropped.
 //
 // So after a bulk sync every exported order, lines included, is what Shopify showed the export,
 // even when its webhooks were dropped, while a webhook newer than the export still wins over it.
@@ -82,13 +83,17 @@ type version struct {
 	bulkOperationID *int64
 }
 
-// beats reports whether v is a newer version than w: a newer updated_at, or an equal one from a
-// webhook against a snapshot. The statements of fold.go apply the same order in SQL.
+// beats reports whether v is a newer version than w: a newer updated_at; at an equal one, a
+// webhook against a snapshot, or the later of two exports. The statements of fold.go apply the
+// same order in SQL.
 func (v *version) beats(w *version) bool {
 	if !v.order.UpdatedAt.Equal(w.order.UpdatedAt) {
 		return v.order.UpdatedAt.After(w.order.UpdatedAt)
 	}
-	return v.bulkOperationID == nil && w.bulkOperationID != nil
+	if v.bulkOperationID == nil || w.bulkOperationID == nil {
+		return v.bulkOperationID == nil && w.bulkOperationID != nil
+	}
+	return *v.bulkOperationID > *w.bulkOperationID
 }
 
 // snapshotKey names one bulk operation's snapshot of one order.

@@ -137,7 +137,8 @@ func (h history) expected() map[int64]*orders.Order {
 	offer := func(o *events.Order, bulk *int64) {
 		s := get(o.OrderID)
 		if s.order == nil || o.UpdatedAt.After(s.order.UpdatedAt) ||
-			o.UpdatedAt.Equal(s.order.UpdatedAt) && bulk == nil && s.bulk != nil {
+			o.UpdatedAt.Equal(s.order.UpdatedAt) && bulk == nil && s.bulk != nil ||
+			o.UpdatedAt.Equal(s.order.UpdatedAt) && bulk != nil && s.bulk != nil && *bulk > *s.bulk {
 			s.order, s.bulk = o, bulk
 		}
 	}

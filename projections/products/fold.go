@@ -11,16 +11,17 @@ import (
 
 // The statements a batch is written with. Rows travel as one JSON array per statement.
 var (
-	// upsertProducts writes each product's version where it beats the stored one (see
-	// version.beats: the row comparison puts a snapshot, bulk_operation_id set, above a webhook
-	// at an equal updated_at; a tombstone without a version yet has no updated_at and takes any).
-	// deleted_at is not touched: a tombstone stays one. Returns the products it wrote.
+	// upsertProducts writes each product's version where it beats the stored one and returns the
+	// products it wrote. The row comparison is version.beats: (updated_at, snapshot — a set
+	// bulk_operation_id — above webhook, bulk operation id); a tombstone without a version yet
+	// has no updated_at and takes any. deleted_at is not touched: a tombstone stays one.
 	upsertProducts = `
 INSERT INTO products (` + productColumns.names("") + `, projected_at)
 SELECT ` + productColumns.names("r.") + `, now() FROM ` + productColumns.recordset("$1") + `
 ON CONFLICT (product_id) DO UPDATE SET ` + productColumns.setExcluded("product_id") + `, projected_at = now()
 WHERE products.updated_at IS NULL
-   OR (products.updated_at, products.bulk_operation_id IS NOT NULL) < (excluded.updated_at, excluded.bulk_operation_id IS NOT NULL)
+   OR (products.updated_at, products.bulk_operation_id IS NOT NULL, COALESCE(products.bulk_operation_id, 0))
+      < (excluded.updated_at, excluded.bulk_operation_id IS NOT NULL, COALESCE(excluded.bulk_operation_id, 0))
 RETURNING product_id`
 
 	// upsertTombstones marks products deleted, keeping the earliest deletion.
@@ -41,14 +42,14 @@ SELECT ` + stagedVariantColumns.names("r.") + ` FROM ` + stagedVariantColumns.re
 ON CONFLICT DO NOTHING`
 
 	// upsertWebhookVariants writes the variants of webhook versions that won, stamped with the
-	// version (products.last_event_id). A webhook carries no unit cost: the variant keeps its own.
+	// version (products.last_event_id); setUnitCosts fills in their unit cost.
 	upsertWebhookVariants = `
 INSERT INTO product_variants (` + variantColumns.names("") + `, version_event_id)
 SELECT ` + variantColumns.names("r.") + `, p.last_event_id
 FROM ` + variantColumns.recordset("$1") + ` JOIN products p ON p.product_id = r.product_id
 WHERE p.deleted_at IS NULL
-ON CONFLICT (product_id, variant_id) DO UPDATE SET ` + variantColumns.setExcluded("product_id", "variant_id", "unit_cost") + `,
-    unit_cost = COALESCE(excluded.unit_cost, product_variants.unit_cost), version_event_id = excluded.version_event_id`
+ON CONFLICT (product_id, variant_id) DO UPDATE SET ` + variantColumns.setExcluded("product_id", "variant_id") + `,
+    version_event_id = excluded.version_event_id`
 
 	// promoteSnapshotVariants copies the kept-aside variants of the bulk operation that wrote
 	// each product's row into its variants, stamped with that version.
@@ -66,21 +67,37 @@ DELETE FROM product_variants v USING products p
 WHERE v.product_id = ANY($1::bigint[]) AND p.product_id = v.product_id
   AND (p.deleted_at IS NOT NULL OR v.version_event_id <> p.last_event_id)`
 
-	// dropLosingSnapshotVariants forgets kept-aside variants that can no longer become the
-	// product's: those of a deleted product, and those of a bulk operation whose snapshot is not
-	// the row's and does not beat it (an older updated_at, or an equal one against a snapshot,
-	// which was first). Variants whose snapshot has not arrived yet stay.
+	// setUnitCosts gives each live variant the unit cost of its row in the product's newest
+	// export (NULL when that export has no row for it, or there is none).
+	setUnitCosts = `
+WITH newest AS (
+    SELECT DISTINCT ON (product_id) product_id, bulk_operation_id
+    FROM product_snapshots WHERE product_id = ANY($1::bigint[])
+    ORDER BY product_id, updated_at DESC, bulk_operation_id DESC)
+UPDATE product_variants v SET unit_cost = c.unit_cost
+FROM (SELECT v2.product_id, v2.variant_id, s.unit_cost
+      FROM product_variants v2
+      LEFT JOIN newest n ON n.product_id = v2.product_id
+      LEFT JOIN product_variant_snapshots s
+             ON s.product_id = v2.product_id AND s.bulk_operation_id = n.bulk_operation_id AND s.variant_id = v2.variant_id
+      WHERE v2.product_id = ANY($1::bigint[])) c
+WHERE v.product_id = c.product_id AND v.variant_id = c.variant_id AND v.unit_cost IS DISTINCT FROM c.unit_cost`
+
+	// dropDeletedSnapshotVariants and dropOlderSnapshotVariants forget the kept-aside variants
+	// that can no longer be of use: those of a deleted product, and those of an export older
+	// than another export of the product (by the version order), which can neither win nor be
+	// the newest. Variants whose export's row has not arrived yet stay.
 	dropDeletedSnapshotVariants = `
 DELETE FROM product_variant_snapshots s USING products p
 WHERE s.product_id = ANY($1::bigint[]) AND p.product_id = s.product_id AND p.deleted_at IS NOT NULL`
 
-	dropLosingSnapshotVariants = `
+	dropOlderSnapshotVariants = `
 DELETE FROM product_variant_snapshots s
-USING product_snapshots h, products p
+USING product_snapshots h, product_snapshots newer
 WHERE s.product_id = ANY($1::bigint[])
   AND h.product_id = s.product_id AND h.bulk_operation_id = s.bulk_operation_id
-  AND p.product_id = s.product_id AND p.bulk_operation_id IS DISTINCT FROM s.bulk_operation_id
-  AND (h.updated_at, true) <= (p.updated_at, p.bulk_operation_id IS NOT NULL)`
+  AND newer.product_id = s.product_id
+  AND (newer.updated_at, newer.bulk_operation_id) > (h.updated_at, h.bulk_operation_id)`
 )
 
 // write applies the fold in two round trips: first the rows (snapshots kept aside, versions,
@@ -161,8 +178,9 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 	}
 	if len(touched) > 0 {
 		b.Queue(sweepVariants, touched)
+		b.Queue(setUnitCosts, touched)
 		b.Queue(dropDeletedSnapshotVariants, touched)
-		b.Queue(dropLosingSnapshotVariants, touched)
+		b.Queue(dropOlderSnapshotVariants, touched)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("fold product variants: %w", err)

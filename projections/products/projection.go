@@ -12,23 +12,32 @@
 // moves on any change of the product or of one of its variants. The products row holds the
 // greatest version seen, versions ordered by
 //
-//	(updated_at, snapshot before webhook)
+//	(updated_at, snapshot above webhook, bulk operation id)
 //
-// An older updated_at never wins; an equal one from the same source changes nothing; at an equal
-// updated_at a snapshot replaces a webhook, because it describes the same version more fully:
-// the variants' unit cost (the inventory item's cost, which products webhooks do not carry).
+// So an older updated_at never wins, and at an equal one:
+//   - another webhook (a duplicate, or products/create and products/update of one change) changes
+//     nothing;
+//   - a snapshot replaces a webhook: it describes the same version more fully (the variants' unit
+//     cost, which products webhooks do not carry);
+//   - of two bulk exports, the later one (the greater bulk operation id) wins.
 //
 // # Variants
 //
 // A product's variants are those of its winning version:
 //
-//   - a webhook's variants replace them when its version wins. A webhook knows no unit cost, so a
-//     variant keeps the unit cost it had (from an earlier snapshot) rather than losing it;
+//   - a webhook's variants replace them when its version wins;
 //   - a bulk export brings each variant as its own event (ProductVariantSnapshotted, keyed by the
 //     product, tagged with the bulk operation B), before or after the product's row. They are kept
 //     aside (product_variant_snapshots) and B's variants become the product's variants when B's
-//     ProductSnapshotted wins the row; variants of B arriving after that join them. Variants of a
-//     bulk operation that can no longer win are dropped.
+//     ProductSnapshotted wins the row; variants of B arriving after that join them.
+//
+// A variant's unit cost (what the merchant pays for one unit, the inventory item's cost) reaches
+// storeline only through bulk exports, so a variant's unit_cost is always its row in the
+// product's newest export (the greatest of the exports' versions, by the order above), whichever
+// version won: a newer webhook does not wipe it, and it is NULL until an export has seen the
+// variant. The variants of the newest export are therefore kept aside for good (until a newer
+// export replaces them); those of older exports, which can neither win nor give a cost, are
+// dropped.
 //
 // A variant's own updated_at is stored, but does not decide anything: the product's version does.
 //
@@ -85,13 +94,17 @@ type version struct {
 	bulkOperationID *int64
 }
 
-// beats reports whether v is a newer version than w: a newer updated_at, or an equal one from a
-// snapshot against a webhook. The statements of fold.go apply the same order in SQL.
+// beats reports whether v is a newer version than w: a newer updated_at; at an equal one, a
+// snapshot against a webhook, or the later of two exports. The statements of fold.go apply the
+// same order in SQL.
 func (v *version) beats(w *version) bool {
 	if !v.product.UpdatedAt.Equal(w.product.UpdatedAt) {
 		return v.product.UpdatedAt.After(w.product.UpdatedAt)
 	}
-	return v.bulkOperationID != nil && w.bulkOperationID == nil
+	if v.bulkOperationID == nil || w.bulkOperationID == nil {
+		return v.bulkOperationID != nil && w.bulkOperationID == nil
+	}
+	return *v.bulkOperationID > *w.bulkOperationID
 }
 
 type snapshotKey struct{ productID, bulkOperationID int64 }
