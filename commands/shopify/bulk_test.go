@@ -124,7 +124,7 @@ func TestBulkRowDetails(t *testing.T) {
 	ev, _ = TranslateBulkRow(ctx, r, nil)
 	v = ev.(*events.ProductVariantSnapshotted)
 	amount(t, &v.Variant.Price, "49.95", UnknownCurrency) // no shop currency known
-	amount(t, v.Variant.UnitCost, "18.5", "EUR")           // MoneyV2 names its own
+	amount(t, v.Variant.UnitCost, "18.5", "EUR")          // MoneyV2 names its own
 	if *v.Variant.WeightUnit != "kg" {
 		t.Errorf("weight unit %s", *v.Variant.WeightUnit)
 	}

@@ -174,11 +174,11 @@ func (d Delivery) seal(ctx context.Context, s Sealer, eventID string) (string, *
 	return clean, sealed, nil
 }
 
-// occurredOrTriggered is when Shopify says the webhook fired (X-Shopify-Triggered-At), the
-// occurred_at of events whose payload carries no time; a delivery without the header (a
-// hand-made request) falls back to its receipt.
+// triggeredAt is when Shopify says the webhook fired (X-Shopify-Triggered-At), the occurred_at
+// of events whose payload carries no time; a delivery without the header (a hand-made request),
+// or with a nonsensical one, falls back to its receipt.
 func (d Delivery) triggeredAt() time.Time {
-	if !d.TriggeredAt.IsZero() {
+	if d.TriggeredAt.After(earliest) {
 		return d.TriggeredAt.UTC().Truncate(time.Microsecond)
 	}
 	return d.ReceivedAt.UTC().Truncate(time.Microsecond)
@@ -397,13 +397,21 @@ func (c *converter) requiredID(n json.Number, field string) int64 {
 	return c.id(n, field)
 }
 
+// time reads an RFC 3339 time. Times before 1970 are refused: Shopify has none, and year 1 (the
+// zero time.Time) is what the codec takes for "not set".
 func (c *converter) time(s, field string) time.Time {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		c.fail("%s is not an RFC 3339 time: %q", field, truncateForError(s))
+		return t
+	}
+	if t.Before(earliest) {
+		c.fail("%s is before 1970: %q", field, truncateForError(s))
 	}
 	return t.UTC().Truncate(time.Microsecond)
 }
+
+var earliest = time.Unix(0, 0)
 
 func (c *converter) optTime(s *string, field string) *time.Time {
 	if s == nil || *s == "" {
