@@ -141,7 +141,7 @@ func (w *Workflow) stream(ctx context.Context, h *History, run *Run, res string,
 		return fail("no_result", fmt.Sprintf("%d objects and no result URL", op.ObjectCount), true)
 	}
 	cp := o.Checkpoint
-	rows, evs, offset := cp.RowsEmitted, cp.EventsEmitted, cp.ByteOffset
+	rows, evs, offset, lastLine := cp.RowsEmitted, cp.EventsEmitted, cp.ByteOffset, cp.LastRowNumber
 	started := w.now()
 	progress := func(done bool) {
 		w.cfg.Progress(Progress{Resource: res, Rows: rows, Total: op.ObjectCount, Started: started, Done: done})
@@ -149,7 +149,7 @@ func (w *Workflow) stream(ctx context.Context, h *History, run *Run, res string,
 	checkpoint := func(complete bool) error {
 		ev := &events.RowsEmitted{
 			Envelope: w.envelope(run.ID, events.TypeRowsEmitted, "rows", res, op.GID, fmt.Sprint(rows), fmt.Sprint(complete)),
-			RunID:    run.ID, Resource: res, BulkOperationGID: op.GID, RowsEmitted: rows, LastRowNumber: rows,
+			RunID:    run.ID, Resource: res, BulkOperationGID: op.GID, RowsEmitted: rows, LastRowNumber: lastLine,
 			ByteOffset: offset, EventsEmitted: evs, Complete: complete, EmittedAt: w.now().UTC().Truncate(time.Microsecond),
 		}
 		if _, err := w.log.Append(ctx, ev, ""); err != nil {
@@ -159,7 +159,7 @@ func (w *Workflow) stream(ctx context.Context, h *History, run *Run, res string,
 		return nil
 	}
 	if op.URL != "" {
-		r, err := w.api.OpenResult(ctx, op.URL, offset)
+		r, err := w.api.OpenResult(ctx, op.URL, Position{Offset: offset, Line: lastLine})
 		if err != nil {
 			return fmt.Errorf("open the %s result at byte %d: %w", res, offset, err)
 		}
@@ -173,16 +173,19 @@ func (w *Workflow) stream(ctx context.Context, h *History, run *Run, res string,
 			if err != nil {
 				return fmt.Errorf("read the %s result after row %d: %w", res, rows, err)
 			}
-			out, err := w.exports.Events(w.cfg.Shop, res, line.Raw, rows+1, op)
+			out, err := w.exports.Events(ctx, w.cfg.Shop, res, line.Raw, line.Number, op, run.ID)
 			if err != nil {
-				return fail("untranslatable_row", fmt.Sprintf("row %d: %v", rows+1, err), false)
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return fail("untranslatable_row", fmt.Sprintf("row %d: %v", line.Number, err), false)
 			}
 			for _, ev := range out {
 				if err := batch.Append(ctx, ev, ""); err != nil {
-					return fail("invalid_row_event", fmt.Sprintf("row %d: %v", rows+1, err), false)
+					return fail("invalid_row_event", fmt.Sprintf("row %d: %v", line.Number, err), false)
 				}
 			}
-			rows, evs, offset = rows+1, evs+int64(len(out)), line.Offset
+			rows, evs, offset, lastLine = rows+1, evs+int64(len(out)), line.Offset, line.Number
 			if rows%w.cfg.CheckpointEvery == 0 {
 				if err := batch.Wait(ctx); err != nil {
 					return err

@@ -42,8 +42,9 @@ var ErrBulkInProgress = errors.New("a bulk operation is already in progress")
 type Shopify interface {
 	RunBulkQuery(ctx context.Context, query string) (BulkOperation, error)
 	BulkOperation(ctx context.Context, gid string) (BulkOperation, error)
-	// OpenResult reads the JSONL result from byte offset on.
-	OpenResult(ctx context.Context, url string, offset int64) (Result, error)
+	// OpenResult reads the JSONL result from a position a previous reader reached (the zero
+	// Position: the start).
+	OpenResult(ctx context.Context, url string, from Position) (Result, error)
 }
 
 // Result is a JSONL result being read; Next returns io.EOF after the last line.
@@ -52,9 +53,16 @@ type Result interface {
 	Close() error
 }
 
+// Position is a place in a result: after the line numbered Line, which ends at byte Offset.
+type Position struct {
+	Offset int64
+	Line   int64
+}
+
 // Line is one line of a result.
 type Line struct {
 	Raw    []byte
+	Number int64 // 1-based line number in the file
 	Offset int64 // bytes from the start of the file to the end of this line
 }
 
@@ -65,7 +73,7 @@ type Exports interface {
 	Query(resource string, since *time.Time) string
 	// Events are the events of one line (row is its 1-based number in the file). An error means
 	// the line cannot be translated; the run then fails rather than skip data.
-	Events(shop, resource string, line []byte, row int64, op BulkOperation) ([]events.Event, error)
+	Events(ctx context.Context, shop, resource string, line []byte, row int64, op BulkOperation, runID string) ([]events.Event, error)
 }
 
 // Log is where the workflow records its steps and emits the exported objects.

@@ -34,7 +34,7 @@ type fakeShopify struct {
 	partial  bool
 	busy     int // RunBulkQuery answers ErrBulkInProgress this many times first
 	queries  []string
-	openedAt []int64
+	openedAt []bulksync.Position
 	clock    time.Time
 }
 
@@ -104,17 +104,18 @@ func resourceOf(query string) string {
 	return "orders"
 }
 
-func (f *fakeShopify) OpenResult(_ context.Context, url string, offset int64) (bulksync.Result, error) {
+func (f *fakeShopify) OpenResult(_ context.Context, url string, from bulksync.Position) (bulksync.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.openedAt = append(f.openedAt, offset)
+	f.openedAt = append(f.openedAt, from)
 	data := f.results[url[len("fake://"):]]
-	return &fakeResult{data: data, off: offset}, nil
+	return &fakeResult{data: data, off: from.Offset, n: from.Line}, nil
 }
 
 type fakeResult struct {
 	data []byte
 	off  int64
+	n    int64
 }
 
 func (r *fakeResult) Next() (bulksync.Line, error) {
@@ -124,7 +125,8 @@ func (r *fakeResult) Next() (bulksync.Line, error) {
 	i := bytes.IndexByte(r.data[r.off:], '\n')
 	line := r.data[r.off : r.off+int64(i)]
 	r.off += int64(i) + 1
-	return bulksync.Line{Raw: line, Offset: r.off}, nil
+	r.n++
+	return bulksync.Line{Raw: line, Number: r.n, Offset: r.off}, nil
 }
 
 func (r *fakeResult) Close() error { return nil }
@@ -144,7 +146,7 @@ func (e *fakeExports) Query(resource string, since *time.Time) string {
 	return resource + " updated_at:>=" + since.UTC().Format(time.RFC3339)
 }
 
-func (e *fakeExports) Events(shop, resource string, line []byte, row int64, op bulksync.BulkOperation) ([]events.Event, error) {
+func (e *fakeExports) Events(_ context.Context, shop, resource string, line []byte, row int64, op bulksync.BulkOperation, _ string) ([]events.Event, error) {
 	if e.crashAt > 0 && row == e.crashAt {
 		e.cancel()
 		return nil, context.Canceled
@@ -288,8 +290,8 @@ func TestRunResumesAfterACrashMidStream(t *testing.T) {
 	if len(api.queries) != 2 {
 		t.Errorf("%d bulk operations submitted, want 2 (no resubmission after the crash)", len(api.queries))
 	}
-	if last := api.openedAt[len(api.openedAt)-1]; last == 0 {
-		t.Error("the resumed stream started from byte 0, not from the checkpoint")
+	if last := api.openedAt[len(api.openedAt)-1]; last.Offset == 0 || last.Line != 300 {
+		t.Errorf("the resumed stream started at %+v, not at the checkpoint after line 300", last)
 	}
 	ids := map[string]int{}
 	for _, ev := range e.read(events.TopicCommerce) {
