@@ -65,8 +65,8 @@ CREATE INDEX order_line_items_variant_idx ON order_line_items (variant_id) WHERE
 
 -- Bulk snapshots of orders, kept aside: which bulk operation saw which version of an order
 -- (OrderSnapshotted), and the lines it exported (OrderLineItemSnapshotted, one event per line,
--- arriving before or after their order's row). The lines of a bulk operation become the order's
--- lines when its order row wins; they are dropped once that can no longer happen.
+-- arriving before or after their order's row). A line waits here until its export's order row
+-- has been seen: then it is copied into the order's lines (the export won) or dropped (it lost).
 CREATE TABLE order_snapshots (
     order_id          bigint      NOT NULL,
     bulk_operation_id bigint      NOT NULL,
@@ -201,8 +201,9 @@ CREATE UNIQUE INDEX products_gid_idx ON products (product_gid);
 CREATE INDEX products_shop_idx ON products (shop, updated_at DESC) WHERE deleted_at IS NULL;
 
 -- Variants of the winning version of each live product (none for a tombstone). Money in
--- currency (the shop's). version_event_id is the products.last_event_id of the version that
--- wrote the variant: a variant left over from an older version is swept.
+-- currency (the shop's); unit_cost comes from the product's newest bulk export, whichever
+-- version won. version_event_id is the products.last_event_id of the version that wrote the
+-- variant: a variant left over from an older version is swept.
 CREATE TABLE product_variants (
     product_id         bigint      NOT NULL REFERENCES products (product_id) ON DELETE CASCADE,
     variant_id         bigint      NOT NULL,
@@ -234,7 +235,8 @@ CREATE TABLE product_variants (
 CREATE INDEX product_variants_variant_idx ON product_variants (variant_id);
 CREATE INDEX product_variants_inventory_item_idx ON product_variants (inventory_item_id);
 
--- Bulk snapshots of products, kept aside like those of orders.
+-- Bulk snapshots of products, kept aside like those of orders; the variants of a product's
+-- newest export stay (they give the variants their unit cost), older exports' are dropped.
 CREATE TABLE product_snapshots (
     product_id        bigint      NOT NULL,
     bulk_operation_id bigint      NOT NULL,

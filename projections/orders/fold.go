@@ -48,17 +48,12 @@ FROM order_line_item_snapshots s JOIN orders o ON o.order_id = s.order_id AND o.
 WHERE s.order_id = ANY($1::bigint[])
 ON CONFLICT (order_id, line_item_id) DO NOTHING`
 
-	// dropLosingSnapshotLines forgets the kept-aside lines of bulk operations whose snapshot of
-	// the order can no longer win: it is not the row's own, and below the row's version (the
-	// order of upsertOrders). Lines whose snapshot has not arrived yet stay.
-	dropLosingSnapshotLines = `
-DELETE FROM order_line_item_snapshots s
-USING order_snapshots h, orders o
-WHERE s.order_id = ANY($1::bigint[])
-  AND h.order_id = s.order_id AND h.bulk_operation_id = s.bulk_operation_id
-  AND o.order_id = s.order_id AND o.bulk_operation_id IS DISTINCT FROM s.bulk_operation_id
-  AND (h.updated_at, false, h.bulk_operation_id)
-      <= (o.updated_at, o.bulk_operation_id IS NULL, COALESCE(o.bulk_operation_id, 0))`
+	// dropSettledSnapshotLines forgets the kept-aside lines of every export whose order row has
+	// been seen: it either won, and promoteSnapshotLines (queued before) copied them into the
+	// order's lines, or it lost and can never win. Lines waiting for their order row stay.
+	dropSettledSnapshotLines = `
+DELETE FROM order_line_item_snapshots s USING order_snapshots h
+WHERE s.order_id = ANY($1::bigint[]) AND h.order_id = s.order_id AND h.bulk_operation_id = s.bulk_operation_id`
 
 	insertRefunds = `
 INSERT INTO refunds (` + refundColumns.names("") + `, projected_at)
@@ -157,10 +152,10 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 	if len(promote) > 0 {
 		b.Queue(promoteSnapshotLines, promote)
 	}
-	// Kept-aside lines start losing only when a snapshot arrives (staged orders) or the row
-	// moves on (won): those are the orders to look at.
-	if gc := append(append([]int64{}, promote...), won...); len(gc) > 0 {
-		b.Queue(dropLosingSnapshotLines, gc)
+	// Kept-aside lines settle when their export's order row arrives, or a line arrives after
+	// it: both put the order in promote.
+	if len(promote) > 0 {
+		b.Queue(dropSettledSnapshotLines, promote)
 	}
 	if b.Len() == 0 {
 		return nil

@@ -32,8 +32,9 @@
 //     tagged with the bulk operation B), before or after the order's OrderSnapshotted. Lines are
 //     kept aside (order_line_item_snapshots) and B's lines become the order's lines when B's
 //     OrderSnapshotted wins the row; lines of B arriving after that join them. When the row moves
-//     on to a newer version, B's lines go with it. Lines of a bulk operation that can no longer
-//     win (its snapshot of the order is below the row's version) are dropped.
+//     on to a newer version, B's lines go with it. A line is kept aside only until its export's
+//     OrderSnapshotted has been seen: by then it has been copied into the order's lines (the
+//     export won) or can never be (it lost).
 //
 // So after a bulk sync every exported order, lines included, is what Shopify showed the export,
 // even when its webhooks were dropped, while a webhook newer than the export still wins over it.
