@@ -53,8 +53,8 @@
 // a live product, so it too does not depend on arrival order; a deletion that came before any
 // version of its product leaves a tombstone with ids and deleted_at only.
 //
-// Readers: Product and ProductByGID return a tombstone with DeletedAt set and no variants (the
-// API answers 410 Gone with it); Count counts live products only.
+// Readers: Product and ProductByGID return a tombstone with DeletedAt set and no variants (an
+// API can answer 410 Gone with it); Count counts live products only.
 package products
 
 import (
