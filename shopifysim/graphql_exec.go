@@ -283,6 +283,12 @@ func (x *execCtx) collect(t *gqlType, sel []gqlSelection) []*gqlField {
 }
 
 func typeApplies(t *gqlType, on string) bool {
+	switch t {
+	case connType:
+		return strings.HasSuffix(on, "Connection")
+	case edgeType:
+		return strings.HasSuffix(on, "Edge")
+	}
 	return on == t.name || slices.Contains(t.implements, on)
 }
 

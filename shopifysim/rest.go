@@ -47,7 +47,7 @@ func nullStr(s string) *string {
 func commaTags(tags []string) string { return strings.Join(tags, ", ") }
 
 func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
+	b, err := marshalNoEscape(v) // Shopify writes <p> as is, not \u003cp\u003e
 	if err != nil {
 		panic(fmt.Sprintf("shopifysim: render payload: %v", err)) // our own structs: a bug
 	}
