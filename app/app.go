@@ -33,8 +33,10 @@ import (
 	"github.com/storeline/storeline/projections/privacy"
 	"github.com/storeline/storeline/projections/products"
 	"github.com/storeline/storeline/registry"
+	"github.com/storeline/storeline/scheduler"
 	icebergsink "github.com/storeline/storeline/sinks/iceberg"
 	"github.com/storeline/storeline/topics"
+	"github.com/storeline/storeline/workflows/bulksync"
 )
 
 // Services are the backing services a process talks to, started embedded when not configured.
@@ -94,6 +96,47 @@ func StartServices(ctx context.Context, cfg *config.Config, log *slog.Logger, wi
 	return s, nil
 }
 
+// openCodec registers the event schemas in the configured registry, or in the embedded one
+// (then returned as an HTTP handler to serve, with its close), and returns the codec.
+func openCodec(ctx context.Context, cfg *config.Config, brokers []string, log *slog.Logger) (*events.Codec, http.Handler, func(), error) {
+	var schemaReg events.Registry
+	var regHandler http.Handler
+	closeRegistry := func() {}
+	if cfg.SchemaRegistryURL != "" {
+		remote, err := registry.NewRemote(cfg.SchemaRegistryURL)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		schemaReg = remote
+	} else {
+		store, err := registry.NewStore(registry.StoreConfig{
+			Brokers:           brokers,
+			Topic:             registry.TopicName(cfg.TopicPrefix),
+			ReplicationFactor: int16(cfg.TopicReplication),
+			Log:               log,
+		})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if err := store.Start(ctx); err != nil {
+			store.Close()
+			return nil, nil, nil, fmt.Errorf("schema registry: %w", err)
+		}
+		schemaReg, regHandler, closeRegistry = store, registry.Handler(store, registry.WithWriteToken(cfg.RegistryToken)), store.Close
+	}
+	cat, err := events.LoadCatalogue()
+	if err != nil {
+		closeRegistry()
+		return nil, nil, nil, err
+	}
+	codec, err := events.NewCodec(ctx, cat, schemaReg, cfg.TopicPrefix)
+	if err != nil {
+		closeRegistry()
+		return nil, nil, nil, err
+	}
+	return codec, regHandler, closeRegistry, nil
+}
+
 // Run runs the configured roles until ctx ends, then shuts down gracefully: the HTTP server stops
 // taking requests and finishes those in flight (each answered only once its event is stored),
 // projectors and the sink finish and commit their batch, then the services close.
@@ -111,36 +154,11 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err := topics.Ensure(ctx, svc.Brokers, topics.SettingsFrom(cfg), log); err != nil {
 		return err
 	}
-	var schemaReg events.Registry
-	var regHandler http.Handler
-	if cfg.SchemaRegistryURL != "" {
-		if schemaReg, err = registry.NewRemote(cfg.SchemaRegistryURL); err != nil {
-			return err
-		}
-	} else {
-		store, err := registry.NewStore(registry.StoreConfig{
-			Brokers:           svc.Brokers,
-			Topic:             registry.TopicName(cfg.TopicPrefix),
-			ReplicationFactor: int16(cfg.TopicReplication),
-			Log:               log,
-		})
-		if err != nil {
-			return err
-		}
-		defer store.Close() // before svc.Close stops an embedded broker
-		if err := store.Start(ctx); err != nil {
-			return fmt.Errorf("schema registry: %w", err)
-		}
-		schemaReg, regHandler = store, registry.Handler(store, registry.WithWriteToken(cfg.RegistryToken))
-	}
-	cat, err := events.LoadCatalogue()
+	codec, regHandler, closeRegistry, err := openCodec(ctx, cfg, svc.Brokers, log)
 	if err != nil {
 		return err
 	}
-	codec, err := events.NewCodec(ctx, cat, schemaReg, cfg.TopicPrefix)
-	if err != nil {
-		return err
-	}
+	defer closeRegistry() // before svc.Close stops an embedded broker
 
 	// Roles run until runCtx ends; the HTTP server is shut down first, on ctx's end.
 	runCtx, stopRoles := context.WithCancel(context.WithoutCancel(ctx))
@@ -161,13 +179,8 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	if cfg.Has(config.RoleProjector) {
-		runner := projections.NewRunner(projections.Config{Brokers: svc.Brokers, TopicPrefix: cfg.TopicPrefix, KafkaOpts: groupOpts},
-			privacy.Projection{Keys: keystore}, svc.Pool, codec, reg, log)
-		g.Go(func() error { return runner.Run(gctx) })
-	}
-	if cfg.Has(config.RoleProjector) {
-		// One runner (consumer group, checkpoints) per commerce read model.
-		for _, proj := range []projections.Projection{orders.Projection{}, products.Projection{}, inventory.Projection{}} {
+		// One runner (consumer group, checkpoints) per read model; privacy carries out redactions.
+		for _, proj := range []projections.Projection{orders.Projection{}, products.Projection{}, inventory.Projection{}, privacy.Projection{Keys: keystore}} {
 			runner := projections.NewRunner(projections.Config{Brokers: svc.Brokers, TopicPrefix: cfg.TopicPrefix, KafkaOpts: groupOpts},
 				proj, svc.Pool, codec, reg, log)
 			g.Go(func() error { return runner.Run(gctx) })
@@ -191,6 +204,37 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			return err
 		}
 		g.Go(func() error { return sink.Run(gctx) })
+	}
+
+	if cfg.Has(config.RoleScheduler) || cfg.Has(config.RoleWorkflows) {
+		steps, err := eventlog.NewProducer(svc.Brokers, codec, reg)
+		if err != nil {
+			return err
+		}
+		defer steps.Close()
+		deps := bulkSyncDeps{brokers: svc.Brokers, prefix: cfg.TopicPrefix, codec: codec, log: steps, pool: svc.Pool,
+			seal: shopify.PersonalData{Sealer: pii.NewSealer(keystore)}, logger: log}
+		var syncable []string
+		for _, s := range cfg.ShopifyShops {
+			if s.AccessToken != "" {
+				syncable = append(syncable, s.Domain)
+			}
+		}
+		if cfg.Has(config.RoleScheduler) {
+			sched, err := scheduler.New([]scheduler.Job{{Name: "bulk-sync", Spec: scheduler.DailyBulkSync,
+				Fire: func(ctx context.Context, at time.Time) error {
+					return requestScheduledSyncs(ctx, cfg, syncable, at, deps)
+				}}}, log)
+			if err != nil {
+				return err
+			}
+			g.Go(func() error { return sched.Run(gctx) })
+		}
+		if cfg.Has(config.RoleWorkflows) {
+			role := bulksync.Role{Shops: syncable, Log: log,
+				Workflow: func(shop string) (*bulksync.Workflow, error) { return bulkSyncFor(cfg, shop, deps) }}
+			g.Go(func() error { return role.Run(gctx) })
+		}
 	}
 
 	var srv *http.Server

@@ -50,7 +50,7 @@ type Setting struct {
 
 // Settings lists every setting. Order is the README's.
 var Settings = []Setting{
-	{Flag: "roles", Env: "STORELINE_ROLES", Default: "all", Help: "Roles this process runs: gateway, projector, sink, or all."},
+	{Flag: "roles", Env: "STORELINE_ROLES", Default: "all", Help: "Roles this process runs: gateway, projector, sink, scheduler, workflows, or all."},
 	{Flag: "http-addr", Env: "STORELINE_HTTP_ADDR", Default: "127.0.0.1:8080", Help: "Address the HTTP server (webhooks, API, registry, health, metrics) listens on."},
 	{Flag: "data-dir", Env: "STORELINE_DATA_DIR", Default: ".storeline", Help: "Directory of the embedded defaults: Kafka log, PostgreSQL cluster, warehouse."},
 	{Flag: "kafka-brokers", Env: "STORELINE_KAFKA_BROKERS", Default: "", Help: "Comma-separated Kafka bootstrap addresses. Empty: an embedded broker under <data-dir>/kafka."},
@@ -158,9 +158,11 @@ const (
 	RoleGateway   = "gateway"
 	RoleProjector = "projector"
 	RoleSink      = "sink"
+	RoleScheduler = "scheduler"
+	RoleWorkflows = "workflows"
 )
 
-var validRole = map[string]bool{RoleAll: true, RoleGateway: true, RoleProjector: true, RoleSink: true}
+var validRole = map[string]bool{RoleAll: true, RoleGateway: true, RoleProjector: true, RoleSink: true, RoleScheduler: true, RoleWorkflows: true}
 
 // Has reports whether the process runs role.
 func (c *Config) Has(role string) bool {
@@ -216,6 +218,9 @@ type Shop struct {
 	// Currency is the shop's currency (ISO 4217), given to the amounts of payloads that carry
 	// none (products' prices). Empty: learned from the shop's orders, else unknown (XXX).
 	Currency string `json:"currency,omitempty"`
+	// AdminURL overrides where the Admin API is called (a Shopify simulator, a proxy): an
+	// origin, or the full GraphQL endpoint. Empty: https://<domain>/admin/api/<version>/graphql.json.
+	AdminURL string `json:"admin_url,omitempty"`
 }
 
 // String names the shop without its secrets, so a Shop logged by mistake leaks nothing.

@@ -1,0 +1,146 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/storeline/storeline/commands/shopify"
+	"github.com/storeline/storeline/config"
+	"github.com/storeline/storeline/eventlog"
+	"github.com/storeline/storeline/events"
+	"github.com/storeline/storeline/shopifyapi"
+	"github.com/storeline/storeline/workflows/bulksync"
+)
+
+// bulkSyncDeps is what every shop's bulk sync workflow shares.
+type bulkSyncDeps struct {
+	brokers  []string
+	prefix   string
+	codec    *events.Codec
+	log      *eventlog.Producer
+	pool     *pgxpool.Pool
+	seal     shopify.SubjectSealer
+	logger   *slog.Logger
+	progress func(bulksync.Progress)
+}
+
+// bulkSyncFor returns the bulk sync workflow of a configured shop.
+func bulkSyncFor(cfg *config.Config, domain string, d bulkSyncDeps) (*bulksync.Workflow, error) {
+	shop, ok := findShop(cfg, domain)
+	if !ok {
+		return nil, fmt.Errorf("shop %s is not in STORELINE_SHOPIFY_SHOPS", domain)
+	}
+	if shop.AccessToken == "" {
+		return nil, fmt.Errorf("shop %s has no access_token in STORELINE_SHOPIFY_SHOPS: the bulk sync needs one", domain)
+	}
+	client, err := shopifyapi.New(shopifyapi.Config{Shop: shop.Domain, AccessToken: shop.AccessToken, APIVersion: shop.APIVersion,
+		BaseURL: shop.AdminURL, Log: d.logger})
+	if err != nil {
+		return nil, err
+	}
+	hist := bulksync.SyncTopic{Brokers: d.brokers, Topic: d.codec.Topic(events.TopicSync), Codec: d.codec, Log: d.logger}
+	return bulksync.New(bulksync.Config{Shop: shop.Domain, Progress: d.progress, Log: d.logger},
+		shopifyPort{client}, exportsPort{seal: d.seal, currency: shop.Currency, apiVersion: client.APIVersion()},
+		d.log, hist, bulksync.PGLock{Pool: d.pool}), nil
+}
+
+func findShop(cfg *config.Config, domain string) (config.Shop, bool) {
+	for _, s := range cfg.ShopifyShops {
+		if s.Domain == domain {
+			return s, true
+		}
+	}
+	return config.Shop{}, false
+}
+
+// shopifyPort is the Admin API client as the workflow uses it.
+type shopifyPort struct{ c *shopifyapi.Client }
+
+func (p shopifyPort) RunBulkQuery(ctx context.Context, query string) (bulksync.BulkOperation, error) {
+	op, err := p.c.RunBulkQuery(ctx, query, false)
+	if errors.Is(err, shopifyapi.ErrBulkOperationInProgress) {
+		return bulksync.BulkOperation{}, fmt.Errorf("%w: %v", bulksync.ErrBulkInProgress, err)
+	}
+	return bulkOp(op), err
+}
+
+func (p shopifyPort) BulkOperation(ctx context.Context, gid string) (bulksync.BulkOperation, error) {
+	op, err := p.c.BulkOperation(ctx, gid)
+	return bulkOp(op), err
+}
+
+func (p shopifyPort) OpenResult(ctx context.Context, url string, from bulksync.Position) (bulksync.Result, error) {
+	r, err := p.c.OpenResultAt(ctx, url, shopifyapi.Position{Offset: from.Offset, Line: from.Line})
+	if err != nil {
+		return nil, err
+	}
+	return resultPort{r}, nil
+}
+
+type resultPort struct{ r *shopifyapi.ResultReader }
+
+func (p resultPort) Next() (bulksync.Line, error) {
+	l, err := p.r.Next()
+	return bulksync.Line{Raw: l.Raw, Number: l.Number, Offset: l.Offset}, err
+}
+
+func (p resultPort) Close() error { return p.r.Close() }
+
+func bulkOp(op shopifyapi.BulkOperation) bulksync.BulkOperation {
+	return bulksync.BulkOperation{
+		GID: op.ID, Status: string(op.Status), ErrorCode: op.ErrorCode, CreatedAt: op.CreatedAt, CompletedAt: op.CompletedAt,
+		ObjectCount: op.ObjectCount, RootObjectCount: op.RootObjectCount, FileSize: op.FileSize, URL: op.URL, PartialDataURL: op.PartialDataURL,
+	}
+}
+
+// exportsPort is commands/shopify's bulk queries and row translation as the workflow uses them.
+type exportsPort struct {
+	seal       shopify.SubjectSealer
+	currency   string
+	apiVersion string
+}
+
+func (p exportsPort) Query(resource string, since *time.Time) string {
+	var t time.Time
+	if since != nil {
+		t = *since
+	}
+	q, err := shopify.BulkQuery(resource, t)
+	if err != nil {
+		panic(err) // the workflow only knows products and orders
+	}
+	return q
+}
+
+func (p exportsPort) Events(ctx context.Context, shop, _ string, line []byte, row int64, op bulksync.BulkOperation, runID string) ([]events.Event, error) {
+	ev, err := shopify.TranslateBulkRow(ctx, shopify.BulkRow{
+		Shop: shop, BulkOperationGID: op.GID, BulkOperationCreatedAt: op.CreatedAt, Row: row, Line: line,
+		Currency: p.currency, APIVersion: p.apiVersion, CorrelationID: runID,
+	}, p.seal)
+	if err != nil {
+		return nil, err
+	}
+	return []events.Event{ev}, nil
+}
+
+// requestScheduledSyncs requests the incremental bulk sync of every shop for the firing at at.
+// The run id is derived from shop and firing, so replicas of the scheduler request one run.
+func requestScheduledSyncs(ctx context.Context, cfg *config.Config, shops []string, at time.Time, d bulkSyncDeps) error {
+	var errs []error
+	for _, shop := range shops {
+		wf, err := bulkSyncFor(cfg, shop, d)
+		if err == nil {
+			runID := events.DeterministicID("scheduled-bulk-sync", shop, at.UTC().Format(time.RFC3339))
+			err = wf.Request(ctx, runID, bulksync.ModeIncremental, "scheduler", events.SourceSystem, events.Actor{Type: events.ActorSystem, ID: "scheduler"})
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("request the bulk sync of %s: %w", shop, err))
+		}
+	}
+	return errors.Join(errs...)
+}
