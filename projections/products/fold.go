@@ -163,8 +163,12 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 			}
 			continue
 		}
+		seen := map[int64]bool{} // a variant listed twice would make the upsert fail for good
 		for i := range v.product.Variants {
-			webhookVariants = append(webhookVariants, newVariantRow(id, &v.product.Variants[i]))
+			if vid := v.product.Variants[i].VariantID; !seen[vid] {
+				seen[vid] = true
+				webhookVariants = append(webhookVariants, newVariantRow(id, &v.product.Variants[i]))
+			}
 		}
 	}
 	touched := append(append(append([]int64{}, promote...), won...), f.tombOrder...)
