@@ -70,7 +70,7 @@ type Sealer interface {
 func Translate(ctx context.Context, d Delivery, seal Sealer) (events.Event, error) {
 	t, ok := translators[d.Topic]
 	if !ok {
-		return nil, fmt.Errorf("%w: %q", ErrUnsupportedTopic, d.Topic)
+		return nil, fmt.Errorf("%w: %q", ErrUnsupportedTopic, truncateForError(d.Topic))
 	}
 	return t(ctx, d, seal)
 }
