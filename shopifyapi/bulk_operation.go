@@ -311,7 +311,9 @@ const maxPollInterval = 30 * time.Second
 // WaitBulk polls the operation with id until it reaches a terminal status and returns it.
 // The first poll is immediate; the interval starts at pollEvery (default 1s) and grows by
 // half each time up to 30s (or pollEvery, if larger). A terminal operation is returned with
-// a nil error whether it completed or not: ask it Complete.
+// a nil error whether it completed or not: ask it Complete. An error (the context, or a poll
+// that failed after the client's retries) leaves the operation running on Shopify: wait for
+// it again with the same id.
 func (c *Client) WaitBulk(ctx context.Context, id string, pollEvery time.Duration) (BulkOperation, error) {
 	return c.WaitBulkNotify(ctx, id, pollEvery, nil)
 }

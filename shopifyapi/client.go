@@ -250,9 +250,7 @@ func (c *Client) Do(ctx context.Context, query string, variables map[string]any,
 			}
 		}
 		if wait > 0 {
-			if throttled {
-				c.log.Debug("shopify: waiting for the cost bucket", "wait", wait, "throttled", throttles)
-			}
+			c.log.Debug("shopify: waiting before the request", "wait", wait, "throttled", throttled, "failures", failures)
 			if err := c.clock.Sleep(ctx, wait); err != nil {
 				return fmt.Errorf("shopifyapi: shop %s: %w", c.shop, err)
 			}

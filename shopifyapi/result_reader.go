@@ -96,8 +96,16 @@ func (c *Client) OpenResultAt(ctx context.Context, resultURL string, from Positi
 // Next returns the next line, or io.EOF after the last one. Blank lines are skipped (they
 // still count in line numbers and offsets). A line that is not a JSON object, or is longer
 // than Config.MaxLineSize, is an error, and so is a download that could not be resumed;
-// errors are final.
+// errors are final, and release the connection.
 func (r *ResultReader) Next() (Line, error) {
+	l, err := r.next()
+	if err != nil {
+		r.body.close() // errors are final: let the connection go
+	}
+	return l, err
+}
+
+func (r *ResultReader) next() (Line, error) {
 	for {
 		if r.err != nil {
 			return Line{}, r.err

@@ -241,6 +241,7 @@ func TestResultReaderLongLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer r.Close()
 	if _, err := r.Next(); err == nil || !strings.Contains(err.Error(), "line 1 is longer than 1048576 bytes") {
 		t.Errorf("over-long line: %v", err)
 	}
@@ -430,7 +431,6 @@ func TestOpenResultRetriesServerErrors(t *testing.T) {
 		t.Errorf("waits %v, want 2", clock.Sleeps())
 	}
 
-	fs.before = func(int, http.ResponseWriter, *http.Request) bool { return false }
 	fs.before = func(_ int, w http.ResponseWriter, _ *http.Request) bool {
 		http.Error(w, "backend", http.StatusBadGateway)
 		return true
