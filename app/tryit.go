@@ -21,8 +21,11 @@ func webhookSecret(cfg *config.Config, embedded bool) (secret string, generated 
 	if cfg.ShopifyWebhookSecret != "" {
 		return cfg.ShopifyWebhookSecret, false, nil
 	}
+	if len(cfg.ShopifyShops) > 0 && everyShopHasSecrets(cfg.ShopifyShops) {
+		return "", false, nil // only the listed shops' webhooks are accepted, each with its own secrets
+	}
 	if !embedded {
-		return "", false, errors.New("STORELINE_SHOPIFY_WEBHOOK_SECRET is required when Kafka or Postgres is configured (it is the Shopify app's client secret)")
+		return "", false, errors.New("STORELINE_SHOPIFY_WEBHOOK_SECRET is required when Kafka or Postgres is configured (it is the Shopify app's client secret), unless every shop of STORELINE_SHOPIFY_SHOPS lists its own webhook_secrets")
 	}
 	path := filepath.Join(cfg.DataDir, "shopify-webhook-secret")
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
@@ -40,6 +43,15 @@ func webhookSecret(cfg *config.Config, embedded bool) (secret string, generated 
 		return "", false, fmt.Errorf("keep the generated webhook secret: %w", err)
 	}
 	return secret, true, nil
+}
+
+func everyShopHasSecrets(shops []config.Shop) bool {
+	for _, s := range shops {
+		if len(s.WebhookSecrets) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // printTryIt writes a sample orders/create payload and prints a ready-to-paste, correctly signed
