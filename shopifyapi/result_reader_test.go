@@ -613,3 +613,39 @@ func TestParseGID(t *testing.T) {
 		t.Errorf("String = %s", s)
 	}
 }
+
+func TestResultReaderNeverYieldsACutLine(t *testing.T) {
+	body := numbered(100)
+	cut := bytes.Index(body, []byte(`{"id":"gid://shopify/Customer/51",`)) + 10
+	fs := &fileServer{body: body}
+	fs.before = func(n int, w http.ResponseWriter, _ *http.Request) bool {
+		if n == 1 {
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			_, _ = w.Write(body[:cut])
+		} else {
+			http.Error(w, "gone for good", http.StatusServiceUnavailable)
+		}
+		return true
+	}
+	c, _, _, srv := newTestClient(t, fs, func(c *Config) { c.MaxRetries = 1 })
+	r, err := c.OpenResult(context.Background(), srv.URL+"/r.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines int
+	for {
+		l, err := r.Next()
+		if err != nil {
+			if err == io.EOF || !strings.Contains(err.Error(), "giving up at byte") {
+				t.Fatalf("after %d lines: %v, want the download's error", lines, err)
+			}
+			break
+		}
+		if lines++; l.Number != int64(lines) {
+			t.Fatalf("line %d numbered %d", lines, l.Number)
+		}
+	}
+	if lines != 50 || r.Position().Offset != int64(cut-10) {
+		t.Errorf("%d lines up to byte %d; want 50 whole lines up to byte %d", lines, r.Position().Offset, cut-10)
+	}
+}
