@@ -188,7 +188,7 @@ type OrderFulfillmentLineItem struct {
 	Quantity int32 `avro:"quantity"`
 }
 
-// A shipment of some of an order's items (Shopify's Fulfillment, the fulfillments of the order payload), with its carrier tracking. The destination address is personal data and stays out of it (sealed with the event's personal data).
+// A shipment of some of an order's items (Shopify's Fulfillment, the fulfillments of the order payload), with its carrier. The destination address and the tracking numbers are personal data and stay out of it (sealed with the event's personal data).
 type OrderFulfillment struct {
 	// Shopify fulfillment id.
 	FulfillmentID int64 `avro:"fulfillment_id"`
@@ -212,13 +212,13 @@ type OrderFulfillment struct {
 	Service *string `avro:"service"`
 	// Carrier, e.g. UPS, USPS, DHL Express; null when not given.
 	TrackingCompany *string `avro:"tracking_company"`
-	// First tracking number (tracking_number); null when none.
+	// Null in storeline's events: a tracking number lets anyone look the parcel's recipient up at the carrier, so it is personal data, sealed in the event's personal_data (a reader with the key finds it there).
 	TrackingNumber *string `avro:"tracking_number"`
-	// Every tracking number of the fulfillment.
+	// Empty in storeline's events, as tracking_number: the numbers are sealed in the event's personal_data.
 	TrackingNumbers []string `avro:"tracking_numbers"`
-	// Carrier tracking page of the first tracking number (tracking_url); null when none.
+	// Null in storeline's events, as tracking_number: the link holds the number.
 	TrackingURL *string `avro:"tracking_url"`
-	// Carrier tracking pages, one per tracking number.
+	// Empty in storeline's events, as tracking_number.
 	TrackingUrls []string `avro:"tracking_urls"`
 	// Order lines and units this fulfillment shipped. Empty in bulk-export snapshots: a bulk query cannot select the fulfillmentLineItems connection inside the fulfillments list.
 	LineItems []OrderFulfillmentLineItem `avro:"line_items"`
