@@ -3,12 +3,15 @@ package shopifysim
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/storeline/storeline/commands/shopify"
 	"github.com/storeline/storeline/events"
 	"github.com/storeline/storeline/pii"
+	"github.com/storeline/storeline/shopifyapi"
 )
 
 // The contract with storeline's side of the wire: every webhook the simulator sends and every
@@ -100,5 +103,63 @@ func TestStorelineTranslatesEveryBulkRow(t *testing.T) {
 	}
 	if rows == 0 {
 		t.Fatal("no rows exported")
+	}
+}
+
+// TestStorelineClientRunsABulkSync drives the simulator with storeline's own Admin API client
+// (real clock, short bulk timings): start, wait, check, stream, check the read.
+func TestStorelineClientRunsABulkSync(t *testing.T) {
+	s := Generate(14, Size{Products: 15, Orders: 40})
+	a := NewAdminServer(s, AdminOptions{Bulk: BulkOptions{StartAfter: 5 * time.Millisecond, RunFor: 20 * time.Millisecond}})
+	srv := httptest.NewServer(a)
+	defer func() { srv.Close(); _ = a.Close() }()
+	for _, version := range []string{"2025-10", "2026-04"} {
+		c, err := shopifyapi.New(shopifyapi.Config{Shop: s.Shop().MyshopifyDomain, AccessToken: DefaultAccessToken, APIVersion: version, BaseURL: srv.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		q, _ := shopify.BulkQuery(shopify.BulkResourceOrders, time.Time{})
+		op, err := c.RunBulkQuery(ctx, q, false)
+		if err != nil {
+			t.Fatalf("%s: RunBulkQuery: %v", version, err)
+		}
+		if op, err = c.WaitBulk(ctx, op.ID, 5*time.Millisecond); err != nil {
+			t.Fatalf("%s: WaitBulk: %v", version, err)
+		}
+		if err := op.CheckComplete(); err != nil {
+			t.Fatalf("%s: %v", version, err)
+		}
+		r, err := c.OpenResult(ctx, op.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		orders, lines := 0, 0
+		for {
+			line, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if line.ParentID == "" {
+				orders++
+			} else {
+				lines++
+			}
+		}
+		if err := op.CheckRead(r.Position()); err != nil {
+			t.Errorf("%s: CheckRead: %v", version, err)
+		}
+		r.Close()
+		want := 0
+		for _, o := range s.Orders() {
+			want += len(o.LineItems)
+		}
+		if orders != len(s.Orders()) || lines != want {
+			t.Errorf("%s: read %d orders and %d lines, want %d and %d", version, orders, lines, len(s.Orders()), want)
+		}
+		cancel()
 	}
 }
