@@ -11,6 +11,9 @@ import (
 	"github.com/storeline/storeline/events"
 )
 
+// progressEvery is how many rows pass between two progress reports.
+const progressEvery = 500
+
 // resultsLifetime is how long Shopify keeps a bulk operation's result.
 const resultsLifetime = 7 * 24 * time.Hour
 
@@ -186,6 +189,9 @@ func (w *Workflow) stream(ctx context.Context, h *History, run *Run, res string,
 				}
 			}
 			rows, evs, offset, lastLine = rows+1, evs+int64(len(out)), line.Offset, line.Number
+			if rows%progressEvery == 0 {
+				progress(false)
+			}
 			if rows%w.cfg.CheckpointEvery == 0 {
 				if err := batch.Wait(ctx); err != nil {
 					return err
@@ -194,7 +200,6 @@ func (w *Workflow) stream(ctx context.Context, h *History, run *Run, res string,
 					return err
 				}
 				batch = w.log.Batch()
-				progress(false)
 			}
 		}
 		if err := batch.Wait(ctx); err != nil {
