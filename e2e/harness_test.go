@@ -61,6 +61,7 @@ type deployment struct {
 	warehouse string
 	addr      string
 	logs      *lockedBuffer
+	extraEnv  []string // settings of one test (e.g. STORELINE_SHOPIFY_SHOPS)
 	proc      *exec.Cmd
 	exited    chan struct{}
 }
@@ -85,7 +86,7 @@ func newDeployment(t *testing.T) *deployment {
 }
 
 func (d *deployment) env() []string {
-	return append(os.Environ(),
+	return append(append(os.Environ(), d.extraEnv...),
 		"STORELINE_KAFKA_BROKERS="+os.Getenv(testkit.EnvBrokers),
 		"STORELINE_DATABASE_URL="+d.dbURL,
 		"STORELINE_TOPIC_PREFIX="+d.prefix,
