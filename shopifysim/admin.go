@@ -387,7 +387,7 @@ func (a *AdminServer) execute(r *http.Request, version, query string, vars map[s
 	if op.kind == "mutation" {
 		root = schema["Mutation"]
 	}
-	requested := x.analyze(root, op.sel, nil, true)
+	requested := x.check(root, op.sel)
 	if len(x.errors) > 0 {
 		return fail(x.errors, 0)
 	}

@@ -1,8 +1,10 @@
 package shopifysim
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -234,6 +236,57 @@ func TestGraphQLParser(t *testing.T) {
 	for _, bad := range []string{`{`, `{ a(`, `query { a(x: "unterminated) }`, `{ }`, `{ a(x: $) }`} {
 		if _, err := parseGraphQL(bad); err == nil {
 			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+// FuzzExecute: no query text makes the server fail other than with GraphQL errors.
+func FuzzExecute(f *testing.F) {
+	for _, seed := range []string{productsQuery, bulkStatus, runBulk, metafieldsSet, tagsAdd, `{ shop { name } }`, `{`, `query { node(id: "gid://shopify/X/1") { id } }`,
+		`{ products(first: 1, query: "updated_at:>='2026-01-01' AND tag:x") { edges { cursor } pageInfo { endCursor } } }`} {
+		f.Add(seed)
+	}
+	s := Generate(1, Size{Products: 3, Orders: 3})
+	a := NewAdminServer(s, AdminOptions{Clock: NewFakeClock(simStart), MaximumAvailable: 1e9, RestoreRate: 1e9})
+	defer a.Close()
+	f.Fuzz(func(t *testing.T, q string) {
+		req := httptest.NewRequest(http.MethodPost, "/admin/api/2026-04/graphql.json", strings.NewReader(q))
+		req.Header.Set("Content-Type", "application/graphql")
+		req.Header.Set("X-Shopify-Access-Token", DefaultAccessToken)
+		w := httptest.NewRecorder()
+		done := make(chan struct{})
+		go func() { defer close(done); a.ServeHTTP(w, req) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%q: no answer in 5 s", q)
+		}
+		if w.Code != 200 || !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("%q: %d %s", q, w.Code, w.Body.Bytes())
+		}
+	})
+}
+
+// TestAdminRefusesHostileQueries: cycles, deep nesting and fragment fan-out are refused with
+// GraphQL errors instead of exhausting the stack or the CPU.
+func TestAdminRefusesHostileQueries(t *testing.T) {
+	s := Generate(1, Size{Products: 3, Orders: 3})
+	_, srv, _ := admin(t, s, AdminOptions{})
+	bomb := "{ shop { ...F0 } }\n"
+	for i := range 30 {
+		bomb += fmt.Sprintf("fragment F%d on Shop { ...F%d ...F%d name }\n", i, i+1, i+1)
+	}
+	bomb += "fragment F30 on Shop { name }"
+	for name, q := range map[string]string{
+		"self-spreading fragment": `{ ...F } fragment F on QueryRoot { ...F }`,
+		"fragment cycle":          `{ shop { ...A } } fragment A on Shop { ...B } fragment B on Shop { ...A }`,
+		"deep nesting":            strings.Repeat("{a", 100000),
+		"deep value":              `{ shop(x: ` + strings.Repeat("[", 100000) + `) { name } }`,
+		"fragment fan-out":        bomb,
+	} {
+		r := post(t, srv.URL, "2026-04", DefaultAccessToken, q, nil)
+		if r.Status != 200 || r.HasData || len(r.Errors) == 0 {
+			t.Errorf("%s: %d %.200s", name, r.Status, r.Raw)
 		}
 	}
 }

@@ -326,7 +326,7 @@ func (a *AdminServer) bulkPlan(query, version string) (*gqlField, error) {
 	if top.name == "node" || top.name == "nodes" {
 		return nil, fmt.Errorf("top-level `node` and `nodes` fields are not supported")
 	}
-	x.analyze(root, doc.ops[0].sel, nil, true)
+	x.check(root, doc.ops[0].sel)
 	if len(x.errors) > 0 {
 		return nil, fmt.Errorf("%s", x.errors[0].Message)
 	}

@@ -105,6 +105,12 @@ func (o *jsonObj) set(k string, v any) {
 	o.vals = append(o.vals, v)
 }
 
+// add appends a key known not to be there yet.
+func (o *jsonObj) add(k string, v any) {
+	o.keys = append(o.keys, k)
+	o.vals = append(o.vals, v)
+}
+
 func (o *jsonObj) get(k string) (any, bool) {
 	for i, kk := range o.keys {
 		if kk == k {
@@ -159,6 +165,24 @@ type execCtx struct {
 	cost    int
 
 	bulk *bulkEmitter // non-nil while running a bulk query
+
+	limitWork bool // count the selections collect visits (during analysis)
+	work      int
+}
+
+// maxWork is how many selections the analysis of one request may visit.
+const maxWork = 200_000
+
+// check validates and costs an operation's selection on root; a document too complex to
+// analyse within maxWork is refused.
+func (x *execCtx) check(root *gqlType, sel []gqlSelection) int {
+	x.limitWork, x.work = true, 0
+	defer func() { x.limitWork = false }()
+	cost := x.analyze(root, sel, nil, true)
+	if x.work > maxWork {
+		x.errors = append(x.errors, gqlError{Message: "Query is too complex to analyze", Extensions: map[string]any{"code": "MAX_COMPLEXITY_EXCEEDED"}})
+	}
+	return cost
 }
 
 // --- argument values ---
@@ -249,22 +273,25 @@ func (x *execCtx) argBool(f *gqlField, name string) (bool, bool) {
 // their sub-selections.
 func (x *execCtx) collect(t *gqlType, sel []gqlSelection) []*gqlField {
 	var out []*gqlField
+	index := map[string]int{}
 	var walk func(sel []gqlSelection)
 	walk = func(sel []gqlSelection) {
 		for _, s := range sel {
+			if x.limitWork {
+				// Fragments spreading fragments can multiply a small document; the analysis
+				// of a request stops at a budget (execution repeats only what it allowed).
+				if x.work++; x.work > maxWork {
+					return
+				}
+			}
 			switch {
 			case s.field != nil:
-				merged := false
-				for i, f := range out {
-					if f.key() == s.field.key() {
-						cp := *f
-						cp.sel = append(slices.Clone(f.sel), s.field.sel...)
-						out[i] = &cp
-						merged = true
-						break
-					}
-				}
-				if !merged {
+				if i, dup := index[s.field.key()]; dup {
+					cp := *out[i]
+					cp.sel = append(slices.Clone(cp.sel), s.field.sel...)
+					out[i] = &cp
+				} else {
+					index[s.field.key()] = len(out)
 					out = append(out, s.field)
 				}
 			case s.spread != "":
@@ -443,7 +470,7 @@ func (x *execCtx) selectObject(t *gqlType, src any, sel []gqlSelection, path []a
 	for _, f := range x.collect(t, sel) {
 		p := append(slices.Clone(path), f.key())
 		if f.name == "__typename" {
-			out.set(f.key(), t.name)
+			out.add(f.key(), t.name)
 			continue
 		}
 		def := t.fields[f.name]
@@ -468,10 +495,10 @@ func (x *execCtx) selectObject(t *gqlType, src any, sel []gqlSelection, path []a
 				ge.Locations = []gqlLocation{{f.line, f.col}}
 			}
 			x.errors = append(x.errors, ge)
-			out.set(f.key(), nil)
+			out.add(f.key(), nil)
 			continue
 		}
-		out.set(f.key(), x.complete(def, v, f, p))
+		out.add(f.key(), x.complete(def, v, f, p))
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package shopifysim
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -323,9 +324,13 @@ func blockStringValue(raw string) string {
 }
 
 type parser struct {
-	lex *lexer
-	tok token
+	lex   *lexer
+	tok   token
+	depth int
 }
+
+// maxDepth bounds nesting of selections and values, so no document can exhaust the stack.
+const maxDepth = 64
 
 func parseGraphQL(src string) (doc *gqlDoc, err error) {
 	p := &parser{lex: &lexer{src: src, line: 1, col: 1}}
@@ -360,7 +365,70 @@ func parseGraphQL(src string) (doc *gqlDoc, err error) {
 	if len(doc.ops) == 0 {
 		return nil, &gqlSyntaxError{msg: "No operations in query document"}
 	}
+	if name := fragmentCycle(doc); name != "" {
+		return nil, &gqlSyntaxError{msg: fmt.Sprintf("Fragment %s contains an infinite loop", name)}
+	}
 	return doc, nil
+}
+
+// fragmentCycle returns a fragment that spreads itself, directly or not, or "". Each fragment
+// is visited once (depth-first, three colours), so fragments spreading each other many times
+// over cost no more than their size.
+func fragmentCycle(doc *gqlDoc) string {
+	const (
+		unvisited = iota
+		onPath
+		done
+	)
+	state := map[string]int{}
+	var visit func(name string) string
+	var walk func(sel []gqlSelection) string
+	walk = func(sel []gqlSelection) string {
+		for _, s := range sel {
+			var found string
+			switch {
+			case s.spread != "":
+				found = visit(s.spread)
+			case s.field != nil:
+				found = walk(s.field.sel)
+			default:
+				found = walk(s.sel)
+			}
+			if found != "" {
+				return found
+			}
+		}
+		return ""
+	}
+	visit = func(name string) string {
+		f := doc.frags[name]
+		if f == nil {
+			return ""
+		}
+		switch state[name] {
+		case onPath:
+			return name
+		case done:
+			return ""
+		}
+		state[name] = onPath
+		if found := walk(f.sel); found != "" {
+			return found
+		}
+		state[name] = done
+		return ""
+	}
+	names := make([]string, 0, len(doc.frags))
+	for n := range doc.frags {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if found := visit(n); found != "" {
+			return found
+		}
+	}
+	return ""
 }
 
 func (p *parser) advance() error {
@@ -540,6 +608,10 @@ func (p *parser) directives() error {
 }
 
 func (p *parser) selectionSet() ([]gqlSelection, error) {
+	if p.depth++; p.depth > maxDepth {
+		return nil, &gqlSyntaxError{msg: "Query is nested too deeply", line: p.tok.line, col: p.tok.col}
+	}
+	defer func() { p.depth-- }()
 	if err := p.expectPunct("{"); err != nil {
 		return nil, err
 	}
@@ -641,6 +713,10 @@ func (p *parser) arguments() ([]gqlArg, error) {
 }
 
 func (p *parser) value(constant bool) (gqlValue, error) {
+	if p.depth++; p.depth > maxDepth {
+		return gqlValue{}, &gqlSyntaxError{msg: "Value is nested too deeply", line: p.tok.line, col: p.tok.col}
+	}
+	defer func() { p.depth-- }()
 	t := p.tok
 	switch {
 	case t.kind == tPunct && t.val == "$" && !constant:
