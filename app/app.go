@@ -258,7 +258,9 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 
 			Appender: producer,
 			Sealer:   shopify.PersonalData{Sealer: pii.NewSealer(keystore)},
-			Orders:   orders.NewReader(svc.Pool),
+			Syncs: syncRequester{cfg: cfg, deps: bulkSyncDeps{brokers: svc.Brokers, prefix: cfg.TopicPrefix, codec: codec,
+				log: producer, pool: svc.Pool, seal: shopify.PersonalData{Sealer: pii.NewSealer(keystore)}, logger: log}},
+			Orders: orders.NewReader(svc.Pool),
 			Checks: []gateway.Check{
 				{Name: "kafka", Ping: producer.Ping},
 				{Name: "postgres", Ping: svc.Pool.Ping},

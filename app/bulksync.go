@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/storeline/storeline/commands/shopify"
 	"github.com/storeline/storeline/config"
 	"github.com/storeline/storeline/eventlog"
 	"github.com/storeline/storeline/events"
+	"github.com/storeline/storeline/gateway"
 	"github.com/storeline/storeline/shopifyapi"
 	"github.com/storeline/storeline/workflows/bulksync"
 )
@@ -143,4 +145,28 @@ func requestScheduledSyncs(ctx context.Context, cfg *config.Config, shops []stri
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// syncRequester records the dashboard's bulk sync requests (POST /api/v1/sync).
+type syncRequester struct {
+	cfg  *config.Config
+	deps bulkSyncDeps
+}
+
+func (s syncRequester) RequestSync(ctx context.Context, shop, mode, idempotencyKey, _ string) (string, error) {
+	if cs, ok := findShop(s.cfg, shop); !ok || cs.AccessToken == "" {
+		return "", fmt.Errorf("%w: %s has no access token in STORELINE_SHOPIFY_SHOPS", gateway.ErrUnknownShop, shop)
+	}
+	wf, err := bulkSyncFor(s.cfg, shop, s.deps)
+	if err != nil {
+		return "", err
+	}
+	runID := uuid.NewString()
+	if idempotencyKey != "" { // a retried request is the same run
+		runID = events.DeterministicID("sync-request", shop, idempotencyKey)
+	}
+	// The dashboard's user comes with authentication (a later issue); until then the request is
+	// the dashboard's own.
+	err = wf.Request(ctx, runID, mode, "dashboard", events.SourceDashboard, events.Actor{Type: events.ActorUser, ID: "dashboard"})
+	return runID, err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"strings"
@@ -224,6 +225,46 @@ func TestBulkSyncSurvivesKillNine(t *testing.T) {
 		}
 		if orders != len(store.Orders()) || lineItems != want {
 			return fmt.Errorf("%d orders with %d lines, want %d with %d", orders, lineItems, len(store.Orders()), want)
+		}
+		return nil
+	})
+}
+
+// TestBulkSyncRequestedThroughTheAPI: POST /api/v1/sync records the request; the workflows
+// role of the running storeline carries it out; an unknown shop is a 404.
+func TestBulkSyncRequestedThroughTheAPI(t *testing.T) {
+	d := newDeployment(t)
+	store, _ := simulatedShop(t, d, shopifysim.Size{Products: 20, Orders: 60})
+	d.start()
+	post := func(body string) *http.Response {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+d.addr+"/api/v1/sync", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "first-sync")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := post(`{"shop":"unknown.myshopify.com"}`); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown shop: %d, want 404", resp.StatusCode)
+	}
+	if resp := post(`{"shop":"` + store.Shop().MyshopifyDomain + `","mode":"full"}`); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("sync request: %d, want 202", resp.StatusCode)
+	}
+	pool, err := pgxpool.New(context.Background(), d.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	testkit.WaitFor(t, 90*time.Second, "the requested sync to fill the orders read model", func() error {
+		var n int
+		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM orders`).Scan(&n); err != nil {
+			return err
+		}
+		if n != len(store.Orders()) {
+			return fmt.Errorf("%d orders, want %d", n, len(store.Orders()))
 		}
 		return nil
 	})

@@ -47,6 +47,7 @@ type Deps struct {
 	// a delivery is answered 503.
 	DeadLetters DeadLetterProducer
 	Orders      OrderReader
+	Syncs       SyncRequester // records bulk sync requests; nil: POST /api/v1/sync is 404
 	Checks      []Check
 	Registry    http.Handler // embedded schema registry; nil when an external one is used
 	Metrics     prometheus.Registerer
@@ -89,6 +90,7 @@ func New(cfg Config, d Deps) http.Handler {
 	})
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/orders/{id}", getOrder(d.Orders))
+		r.Post("/sync", postSync(d.Syncs))
 	})
 	if d.Registry != nil {
 		r.Mount("/registry", d.Registry)
