@@ -169,6 +169,14 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if cfg.InstanceID != "" {
 		groupOpts = append(groupOpts, kgo.InstanceID(cfg.InstanceID))
 	}
+	// With the embedded defaults and no shop configured, a simulated shop makes data to look at.
+	var demo *demoShop
+	if svc.Embedded && cfg.DemoShop && len(cfg.ShopifyShops) == 0 {
+		if demo, err = startDemoShop(cfg, log); err != nil {
+			return err
+		}
+		defer demo.Close()
+	}
 	// The personal-data keys: the gateway seals with them, the privacy projection shreds them.
 	kek, err := piiKey(cfg, svc.Embedded)
 	if err != nil {
@@ -277,7 +285,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 		log.Info("http listening", "addr", ln.Addr().String())
 		if generated {
-			if err := printTryIt(cfg, ln.Addr().String(), secret); err != nil {
+			if err := printTryIt(cfg, ln.Addr().String(), secret, demo); err != nil {
 				log.Warn("write sample webhook", "err", err)
 			}
 		}
@@ -287,6 +295,18 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			}
 			return nil
 		})
+		if demo != nil {
+			syncs := syncRequester{cfg: cfg, deps: bulkSyncDeps{brokers: svc.Brokers, prefix: cfg.TopicPrefix, codec: codec,
+				log: producer, pool: svc.Pool, seal: shopify.PersonalData{Sealer: pii.NewSealer(keystore)}, logger: log}}
+			g.Go(func() error {
+				demo.deliver(gctx, "http://"+ln.Addr().String())
+				// Then one full bulk sync, as a real shop's first: the same run at every start.
+				if _, err := syncs.RequestSync(gctx, demo.Domain(), "full", "demo-initial-sync", ""); err != nil && gctx.Err() == nil {
+					log.Warn("demo shop bulk sync request", "err", err)
+				}
+				return nil
+			})
+		}
 	}
 
 	select {

@@ -21,7 +21,7 @@ func webhookSecret(cfg *config.Config, embedded bool) (secret string, generated 
 	if cfg.ShopifyWebhookSecret != "" {
 		return cfg.ShopifyWebhookSecret, false, nil
 	}
-	if len(cfg.ShopifyShops) > 0 && everyShopHasSecrets(cfg.ShopifyShops) {
+	if !embedded && len(cfg.ShopifyShops) > 0 && everyShopHasSecrets(cfg.ShopifyShops) {
 		return "", false, nil // only the listed shops' webhooks are accepted, each with its own secrets
 	}
 	if !embedded {
@@ -56,7 +56,7 @@ func everyShopHasSecrets(shops []config.Shop) bool {
 
 // printTryIt writes a sample orders/create payload and prints a ready-to-paste, correctly signed
 // request for it, and the read that shows the result.
-func printTryIt(cfg *config.Config, addr, secret string) error {
+func printTryIt(cfg *config.Config, addr, secret string, demo *demoShop) error {
 	path, err := filepath.Abs(filepath.Join(cfg.DataDir, "sample-orders-create.json"))
 	if err != nil {
 		return err
@@ -85,5 +85,13 @@ Then read it back:
   curl -sS %[1]s/api/v1/orders/5801234567890
 
 `, base, cfg.DataDir, webhooksig.Sign(samples.OrdersCreate, secret), path)
+	if demo != nil {
+		fmt.Printf(`A demo shop, %[2]s (a simulated Shopify, no account needed), is sending storeline
+its month of webhooks (%[3]d orders, %[4]d products), then answers one full bulk sync. Look:
+
+  curl -sS %[1]s/api/v1/orders/%[5]d
+
+`, base, demo.Domain(), len(demo.store.Orders()), len(demo.store.Products()), demo.store.Orders()[0].ID)
+	}
 	return nil
 }

@@ -36,6 +36,7 @@ type Config struct {
 	SinkCommitInterval     time.Duration
 	ShopifyWebhookSecret   string // as given: a comma-separated list (CommaList), current first
 	ShopifyShops           []Shop
+	DemoShop               bool
 	PIIKey                 string
 	WebhookMaxBody         int64
 	ShutdownTimeout        time.Duration
@@ -67,6 +68,7 @@ var Settings = []Setting{
 	{Flag: "sink-commit-interval", Env: "STORELINE_SINK_COMMIT_INTERVAL", Default: "10s", Help: "How often the Iceberg sink commits what it has buffered."},
 	{Flag: "shopify-webhook-secret", Env: "STORELINE_SHOPIFY_WEBHOOK_SECRET", Default: "", Help: "The Shopify app's client secret, which signs webhooks, for every shop without secrets of its own in --shopify-shops. A comma-separated list during a rotation: the current secret first, then the previous ones, all accepted until removed (Shopify may sign with the old one for up to an hour). Empty with embedded defaults: a generated one kept in <data-dir>/shopify-webhook-secret."},
 	{Flag: "shopify-shops", Env: "STORELINE_SHOPIFY_SHOPS", Default: "", Help: "Shops with settings of their own: a JSON array inline, or the path of a file holding it. Each entry: `{\"domain\": \"x.myshopify.com\", \"webhook_secrets\": [current, previous...], \"access_token\": \"shpat_...\", \"api_version\": \"2026-01\", \"currency\": \"EUR\"}`, every member but domain optional. A shop with webhook_secrets accepts only those; currency is the shop's (products' prices carry none). Keep it out of logs: it holds secrets."},
+	{Flag: "demo-shop", Env: "STORELINE_DEMO_SHOP", Default: "true", Help: "With the embedded defaults and no STORELINE_SHOPIFY_SHOPS: a simulated Shopify shop (package shopifysim) sends its webhooks to this storeline once and answers its bulk syncs, so there is data to look at without a Shopify account. false: no demo shop."},
 	{Flag: "pii-key", Env: "STORELINE_PII_KEY", Default: "", Help: "Key-encryption key (32 bytes, base64) that wraps the per-customer keys sealing customers' personal data (see pii/README.md). Every replica needs the same one; losing it makes all sealed personal data unreadable. Empty with embedded defaults: a generated one kept in <data-dir>/pii-key."},
 	{Flag: "webhook-max-body", Env: "STORELINE_WEBHOOK_MAX_BODY", Default: "1048576", Help: "Largest webhook body accepted, in bytes (larger: 413)."},
 	{Flag: "shutdown-timeout", Env: "STORELINE_SHUTDOWN_TIMEOUT", Default: "30s", Help: "How long a graceful shutdown may take to drain and commit."},
@@ -135,6 +137,9 @@ func Load(fs *pflag.FlagSet) (*Config, error) {
 			return nil, fmt.Errorf("%s: want a positive duration such as 10s, got %q", name, get(name))
 		}
 	}
+	if c.DemoShop, err = strconv.ParseBool(get("demo-shop")); err != nil {
+		return nil, fmt.Errorf("demo-shop: want true or false, got %q", get("demo-shop"))
+	}
 	if c.ShopifyShops, err = ParseShops(get("shopify-shops")); err != nil {
 		return nil, fmt.Errorf("shopify-shops: %w", err)
 	}
@@ -143,7 +148,7 @@ func Load(fs *pflag.FlagSet) (*Config, error) {
 	}
 	for _, r := range c.Roles {
 		if !validRole[r] {
-			return nil, fmt.Errorf("roles: unknown role %q (gateway, projector, sink, all)", r)
+			return nil, fmt.Errorf("roles: unknown role %q (gateway, projector, sink, scheduler, workflows, all)", r)
 		}
 	}
 	if len(c.Roles) == 0 {

@@ -103,6 +103,29 @@ func TestEmbeddedDefaultsAsANewUser(t *testing.T) {
 	})
 	t.Logf("lake row readable %s after the webhook's 200", time.Since(acked).Round(time.Millisecond))
 
+	// The demo shop's orders arrive without anything to do.
+	demoRead := regexp.MustCompile(`curl -sS (http://\S+/api/v1/orders/(\d+))`)
+	var demoURL string
+	for _, m := range demoRead.FindAllStringSubmatch(stdout.String(), -1) {
+		if m[2] != "5801234567890" {
+			demoURL = m[1]
+		}
+	}
+	if demoURL == "" {
+		t.Fatalf("no demo shop order printed:\n%s", stdout.String())
+	}
+	testkit.WaitFor(t, 60*time.Second, "the demo shop's order in the API", func() error {
+		resp, err := http.Get(demoURL)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	})
+
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-exited:
