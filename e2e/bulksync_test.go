@@ -24,6 +24,9 @@ import (
 	"github.com/storeline/storeline/workflows/bulksync"
 )
 
+// simulatedShopSecret signs the simulated shop's webhooks.
+const simulatedShopSecret = "shpss_simulated_shop"
+
 // simulatedShop starts a simulated Shopify shop's Admin API and configures the deployment for it.
 func simulatedShop(t *testing.T, d *deployment, size shopifysim.Size) (*shopifysim.Store, *shopifysim.AdminServer) {
 	t.Helper()
@@ -33,9 +36,9 @@ func simulatedShop(t *testing.T, d *deployment, size shopifysim.Size) (*shopifys
 	})
 	srv := httptest.NewServer(admin)
 	t.Cleanup(srv.Close)
-	shops, err := json.Marshal([]map[string]string{{
+	shops, err := json.Marshal([]map[string]any{{
 		"domain": store.Shop().MyshopifyDomain, "access_token": shopifysim.DefaultAccessToken,
-		"admin_url": srv.URL, "currency": store.Shop().Currency,
+		"admin_url": srv.URL, "currency": store.Shop().Currency, "webhook_secrets": []string{simulatedShopSecret},
 	}})
 	if err != nil {
 		t.Fatal(err)
