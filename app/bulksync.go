@@ -114,7 +114,7 @@ func (p exportsPort) Query(resource string, since *time.Time) string {
 	}
 	q, err := shopify.BulkQuery(resource, t)
 	if err != nil {
-		panic(err) // the workflow only knows products and orders
+		panic(err) // the workflow only knows products, orders and inventory
 	}
 	return q
 }
@@ -126,6 +126,9 @@ func (p exportsPort) Events(ctx context.Context, shop, _ string, line []byte, ro
 	}, p.seal)
 	if err != nil {
 		return nil, err
+	}
+	if ev == nil { // an InventoryItem row: the parent of its levels' rows, no event of its own
+		return []events.Event{}, nil
 	}
 	return []events.Event{ev}, nil
 }

@@ -15,7 +15,7 @@ func syncCmd() *cobra.Command {
 	var full bool
 	run := &cobra.Command{
 		Use:   "run --shop S [--full]",
-		Short: "Export the shop's products and orders from Shopify (bulk operations) and record them as events, resuming the shop's unfinished run if there is one",
+		Short: "Export the shop's products, orders and inventory levels from Shopify (bulk operations) and record them as events, resuming the shop's unfinished run if there is one",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if shop == "" {

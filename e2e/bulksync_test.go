@@ -165,12 +165,15 @@ func TestBulkSyncSurvivesKillNine(t *testing.T) {
 		t.Fatalf("run %+v did not complete", run)
 	}
 	ops := admin.BulkOperations()
-	if len(ops) != 2 {
-		t.Errorf("%d bulk operations submitted, want 2: the kill must not cause a resubmission", len(ops))
+	if len(ops) != 3 {
+		t.Errorf("%d bulk operations submitted, want 3 (products, orders, inventory): the kill must not cause a resubmission", len(ops))
 	}
 	for _, op := range ops {
 		res := "orders"
-		if strings.Contains(op.Query, "products") {
+		switch {
+		case strings.Contains(op.Query, "inventoryItems"):
+			res = "inventory"
+		case strings.Contains(op.Query, "products"):
 			res = "products"
 		}
 		if !h.Watermarks[res].Equal(op.CreatedAt.UTC().Truncate(time.Microsecond)) {
@@ -207,9 +210,12 @@ func TestBulkSyncSurvivesKillNine(t *testing.T) {
 	var lines int64
 	for _, op := range ops {
 		lines += op.ObjectCount
+		if strings.Contains(op.Query, "inventoryItems") {
+			lines -= op.RootObjectCount // an inventory item row records nothing; its levels do
+		}
 	}
 	if int64(len(rows)) != lines {
-		t.Errorf("%d distinct events on commerce (%d records), want one per exported line: %d", len(rows), records, lines)
+		t.Errorf("%d distinct events on commerce (%d records), want one per exported line but inventory items: %d", len(rows), records, lines)
 	}
 
 	pool, err := pgxpool.New(ctx, d.dbURL)
@@ -228,6 +234,16 @@ func TestBulkSyncSurvivesKillNine(t *testing.T) {
 		}
 		if orders != len(store.Orders()) || lineItems != want {
 			return fmt.Errorf("%d orders with %d lines, want %d with %d", orders, lineItems, len(store.Orders()), want)
+		}
+		for _, l := range store.InventoryLevels() {
+			var available *int32
+			if err := pool.QueryRow(ctx, `SELECT available FROM inventory_levels WHERE inventory_item_id = $1 AND location_id = $2`,
+				l.InventoryItemID, l.LocationID).Scan(&available); err != nil {
+				return fmt.Errorf("inventory level %d@%d: %w", l.InventoryItemID, l.LocationID, err)
+			}
+			if available == nil || int(*available) != int(l.Available) {
+				return fmt.Errorf("inventory level %d@%d: %v available, want %d", l.InventoryItemID, l.LocationID, available, l.Available)
+			}
 		}
 		return nil
 	})

@@ -8,6 +8,8 @@ const (
 	TypeCustomerDataRequested = "commerce.CustomerDataRequested"
 	// TypeCustomerRedactRequested is the event type of CustomerRedactRequested (commerce/customer_redact_requested.avsc).
 	TypeCustomerRedactRequested = "commerce.CustomerRedactRequested"
+	// TypeInventoryLevelSnapshotted is the event type of InventoryLevelSnapshotted (commerce/inventory_level_snapshotted.avsc).
+	TypeInventoryLevelSnapshotted = "commerce.InventoryLevelSnapshotted"
 	// TypeInventoryLevelUpdated is the event type of InventoryLevelUpdated (commerce/inventory_level_updated.avsc).
 	TypeInventoryLevelUpdated = "commerce.InventoryLevelUpdated"
 	// TypeOrderCancelled is the event type of OrderCancelled (commerce/order_cancelled.avsc).
@@ -119,6 +121,9 @@ func (e *CustomerDataRequested) Meta() *Envelope { return &e.Envelope }
 
 // Meta implements Event.
 func (e *CustomerRedactRequested) Meta() *Envelope { return &e.Envelope }
+
+// Meta implements Event.
+func (e *InventoryLevelSnapshotted) Meta() *Envelope { return &e.Envelope }
 
 // Meta implements Event.
 func (e *InventoryLevelUpdated) Meta() *Envelope { return &e.Envelope }
@@ -285,6 +290,7 @@ var generated = []struct {
 }{
 	{TypeCustomerDataRequested, "commerce", "commerce/customer_data_requested.avsc", func() Event { return new(CustomerDataRequested) }},
 	{TypeCustomerRedactRequested, "commerce", "commerce/customer_redact_requested.avsc", func() Event { return new(CustomerRedactRequested) }},
+	{TypeInventoryLevelSnapshotted, "commerce", "commerce/inventory_level_snapshotted.avsc", func() Event { return new(InventoryLevelSnapshotted) }},
 	{TypeInventoryLevelUpdated, "commerce", "commerce/inventory_level_updated.avsc", func() Event { return new(InventoryLevelUpdated) }},
 	{TypeOrderCancelled, "commerce", "commerce/order_cancelled.avsc", func() Event { return new(OrderCancelled) }},
 	{TypeOrderCreated, "commerce", "commerce/order_created.avsc", func() Event { return new(OrderCreated) }},

@@ -104,6 +104,34 @@ type CustomerRedactRequested struct {
 	PersonalData *SealedPersonalData `avro:"personal_data"`
 }
 
+// The quantity of an inventory item available at one location as it stood when a bulk export read it: a reconciliation fact that fills in inventory_levels/update webhooks Shopify never delivered. Recorded by the bulk sync (workflows, daily or on demand), one event per InventoryLevel row of the bulk export of inventory items (a child row, with __parentId the inventory item's GID; the inventory item rows themselves record nothing). envelope.occurred_at is updated_at; keep the newest updated_at per inventory item and location, whichever of snapshot or webhook brought it (an equal updated_at changes nothing).
+type InventoryLevelSnapshotted struct {
+	// Metadata every event carries.
+	Envelope Envelope `avro:"envelope"`
+	// Shopify numeric id of the bulk operation whose result held the row.
+	BulkOperationID int64 `avro:"bulk_operation_id"`
+	// gid://shopify/BulkOperation/<bulk_operation_id>. With shop and row it determines envelope.event_id, so re-reading the same result records the same events.
+	BulkOperationGID string `avro:"bulk_operation_gid"`
+	// 1-based line number of the row in the bulk operation's JSONL result file. Line order means nothing in Shopify's results; the number only identifies the row.
+	Row int64 `avro:"row"`
+	// Inventory item the level stocks (the row's __parentId): ProductVariant.inventory_item_id names the variant it stocks.
+	InventoryItemID int64 `avro:"inventory_item_id"`
+	// gid://shopify/InventoryItem/<inventory_item_id>.
+	InventoryItemGID string `avro:"inventory_item_gid"`
+	// Location (shop, warehouse, fulfillment service) the quantity is at (the row's location.id).
+	LocationID int64 `avro:"location_id"`
+	// gid://shopify/Location/<location_id>.
+	LocationGID string `avro:"location_gid"`
+	// Units available for sale at the location (the quantity named available; may be negative when oversold); null when the row holds no available quantity.
+	Available *int32 `avro:"available"`
+	// When the level last changed (the row's updatedAt): keep the newest per inventory item and location.
+	UpdatedAt time.Time `avro:"updated_at"`
+	// Shopify's GID of the inventory level as the row carried it (id), gid://shopify/InventoryLevel/<id>?inventory_item_id=<inventory_item_id>: the id to give the Admin API; null when the row did not carry it.
+	InventoryLevelGID *string `avro:"inventory_level_gid"`
+	// The JSONL row as Shopify exported it (GraphQL field names, GIDs, __parentId); it holds no personal data, so nothing is cut out.
+	PayloadJSON string `avro:"payload_json"`
+}
+
 // The quantity of an inventory item available at one location changed: a sale, a restock, a transfer, a manual adjustment. Recorded by the webhook intake from Shopify's inventory_levels/update webhook; envelope.occurred_at is updated_at. The payload has no id unique to the event (event_id comes from X-Shopify-Event-Id); deliveries arrive out of order: keep the newest updated_at per inventory item and location.
 type InventoryLevelUpdated struct {
 	// Metadata every event carries.
@@ -1554,7 +1582,7 @@ type SyncRunRequested struct {
 	Envelope Envelope `avro:"envelope"`
 	// Id of the sync run, chosen by the requester; the Kafka key of every event of the run.
 	RunID string `avro:"run_id"`
-	// The Shopify resources to export, each at most once, in the order they will run: products, orders. Never empty.
+	// The Shopify resources to export, each at most once, in the order they will run: products, orders, inventory. Never empty.
 	Resources []string `avro:"resources"`
 	// incremental (only what changed since each resource's watermark, less the lookback) or full (everything, ignoring the watermarks; the watermarks still advance when it completes).
 	Mode string `avro:"mode"`

@@ -71,7 +71,7 @@ func TestStorelineTranslatesEveryBulkRow(t *testing.T) {
 	_, srv, clk := admin(t, s, AdminOptions{})
 	since := s.Orders()[40].UpdatedAt
 	rows := 0
-	for _, resource := range []string{shopify.BulkResourceProducts, shopify.BulkResourceOrders} {
+	for _, resource := range []string{shopify.BulkResourceProducts, shopify.BulkResourceOrders, shopify.BulkResourceInventory} {
 		for _, from := range []time.Time{{}, since} {
 			q, err := shopify.BulkQuery(resource, from)
 			if err != nil {
@@ -161,5 +161,130 @@ func TestStorelineClientRunsABulkSync(t *testing.T) {
 			t.Errorf("%s: read %d orders and %d lines, want %d and %d", version, orders, lines, len(s.Orders()), want)
 		}
 		cancel()
+	}
+}
+
+// TestStorelineBulkSyncRecoversDroppedInventoryLevels: storeline's own translators fold the
+// shop's inventory_levels/update webhooks with 5 % of the later half dropped, then one
+// incremental inventory export (shopify.BulkQuery("inventory", watermark minus an hour's
+// lookback), run through storeline's Admin API client and translated by TranslateBulkRow) is
+// folded the way projections/inventory folds it (newest updated_at wins, equal changes
+// nothing). Every level of the store must then hold Shopify's final quantity and time, and the
+// export must have named every level whose stock moved since the watermark.
+func TestStorelineBulkSyncRecoversDroppedInventoryLevels(t *testing.T) {
+	s := Generate(21, Size{Products: 30, Orders: 200})
+	a := NewAdminServer(s, AdminOptions{Bulk: BulkOptions{StartAfter: 5 * time.Millisecond, RunFor: 20 * time.Millisecond}})
+	srv := httptest.NewServer(a)
+	defer func() { srv.Close(); _ = a.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	shop := s.Shop().MyshopifyDomain
+
+	type lvl struct {
+		available *int32
+		updated   time.Time
+	}
+	folded := map[[2]int64]lvl{}
+	put := func(item, location int64, available *int32, updated time.Time) {
+		k := [2]int64{item, location}
+		if old, ok := folded[k]; !ok || updated.After(old.updated) {
+			folded[k] = lvl{available, updated}
+		}
+	}
+	history := s.History()
+	half := len(history) / 2
+	dropped, n := map[[2]int64]bool{}, 0
+	for i, ch := range history {
+		if ch.Topic != "inventory_levels/update" {
+			continue
+		}
+		ev, err := shopify.InventoryLevelUpdated(ctx, shopify.Delivery{Shop: shop, Topic: ch.Topic, EventID: ch.EventID,
+			TriggeredAt: ch.TriggeredAt, Body: ch.Payload()}, nil)
+		if err != nil {
+			t.Fatalf("change %d: %v", ch.Seq, err)
+		}
+		if n++; i >= half && n%20 == 0 { // 5 % of the later half's level webhooks never arrive
+			dropped[[2]int64{ev.InventoryItemID, ev.LocationID}] = true
+			continue
+		}
+		put(ev.InventoryItemID, ev.LocationID, ev.Available, ev.UpdatedAt)
+	}
+	if len(dropped) == 0 {
+		t.Fatal("no inventory_levels/update dropped")
+	}
+	stale := 0
+	for _, l := range s.InventoryLevels() {
+		if got, ok := folded[[2]int64{l.InventoryItemID, l.LocationID}]; !ok || !got.updated.Equal(l.UpdatedAt) {
+			stale++
+		}
+	}
+	if stale == 0 {
+		t.Fatal("the drops left no level stale: the test proves nothing")
+	}
+
+	watermark := history[half-1].TriggeredAt
+	c, err := shopifyapi.New(shopifyapi.Config{Shop: shop, AccessToken: DefaultAccessToken, APIVersion: "2026-04", BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := shopify.BulkQuery(shopify.BulkResourceInventory, watermark.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := c.RunBulkQuery(ctx, q, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op, err = c.WaitBulk(ctx, op.ID, 5*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if err := op.CheckComplete(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.OpenResult(ctx, op.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	snapshots, items := map[[2]int64]bool{}, 0
+	for {
+		line, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := shopify.TranslateBulkRow(ctx, shopify.BulkRow{Shop: shop, BulkOperationGID: op.ID, BulkOperationCreatedAt: op.CreatedAt,
+			Row: line.Number, Line: line.Raw, Currency: s.Shop().Currency, APIVersion: "2026-04"}, nil)
+		if err != nil {
+			t.Fatalf("row %d: %v\n%s", line.Number, err, line.Raw)
+		}
+		if ev == nil {
+			items++
+			continue
+		}
+		e, ok := ev.(*events.InventoryLevelSnapshotted)
+		if !ok {
+			t.Fatalf("row %d: %T", line.Number, ev)
+		}
+		snapshots[[2]int64{e.InventoryItemID, e.LocationID}] = true
+		put(e.InventoryItemID, e.LocationID, e.Available, e.UpdatedAt)
+	}
+	if err := op.CheckRead(r.Position()); err != nil {
+		t.Error(err)
+	}
+	if items == 0 || len(snapshots) == 0 {
+		t.Fatalf("the export held %d items and %d levels", items, len(snapshots))
+	}
+	for _, l := range s.InventoryLevels() {
+		k := [2]int64{l.InventoryItemID, l.LocationID}
+		got := folded[k]
+		if got.available == nil || *got.available != int32(l.Available) || !got.updated.Equal(l.UpdatedAt) {
+			t.Errorf("level %d@%d: folded %v at %s, store %d at %s", l.InventoryItemID, l.LocationID, got.available, got.updated, l.Available, l.UpdatedAt)
+		}
+		if !l.UpdatedAt.Before(watermark) && !snapshots[k] {
+			t.Errorf("level %d@%d moved at %s, after the watermark, but the export did not name it", l.InventoryItemID, l.LocationID, l.UpdatedAt)
+		}
 	}
 }

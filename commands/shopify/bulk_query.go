@@ -11,6 +11,8 @@ import (
 const (
 	BulkResourceProducts = "products"
 	BulkResourceOrders   = "orders"
+	// BulkResourceInventory exports inventory items with their levels (BulkQueryInventory).
+	BulkResourceInventory = "inventory"
 )
 
 // BulkQueryProducts returns the bulkOperationRunQuery query that exports products with their
@@ -53,6 +55,23 @@ func BulkQueryProducts(since time.Time) string {
 //     totalDiscountSet taxLines { priceSet }.
 func BulkQueryOrders(since time.Time) string {
 	return strings.Replace(bulkOrders, "orders {", "orders"+bulkFilter(since)+" {", 1)
+}
+
+// BulkQueryInventory returns the bulkOperationRunQuery query that exports inventory items
+// updated at or after since (every item when since is zero) with their inventory levels. Its
+// JSONL result is an InventoryItem row per item (id updatedAt: it records nothing) and an
+// InventoryLevel row per level with __parentId the item's GID. Selection:
+//
+//   - inventory item: id updatedAt;
+//   - inventory level: id location { id } quantities(names: ["available"]) { name quantity }
+//     updatedAt.
+//
+// The root is inventoryItems, not locations { inventoryLevels(query:) }: an item's updated_at
+// moves with its levels' (as in the Shopify simulator; on Shopify, inventory_items/update
+// fires on quantity changes), so the item filter finds moved stock and the export stays one
+// connection deep under its root, the way the products and orders exports are.
+func BulkQueryInventory(since time.Time) string {
+	return strings.Replace(bulkInventory, "inventoryItems {", "inventoryItems"+bulkFilter(since)+" {", 1)
 }
 
 // bulkFilter is the connection's search argument: updated_at:>= since, to the second, rounded
@@ -104,6 +123,27 @@ const bulkProducts = `{
                 unitCost { amount currencyCode }
                 measurement { weight { unit value } }
               }
+            }
+          }
+        }
+      }
+    }
+  }
+}`
+
+const bulkInventory = `{
+  inventoryItems {
+    edges {
+      node {
+        id
+        updatedAt
+        inventoryLevels {
+          edges {
+            node {
+              id
+              location { id }
+              quantities(names: ["available"]) { name quantity }
+              updatedAt
             }
           }
         }
@@ -184,14 +224,16 @@ const bulkOrders = `{
   }
 }`
 
-// BulkQuery returns the bulk query of a resource (BulkResourceProducts or BulkResourceOrders)
-// for what changed since since (zero: everything).
+// BulkQuery returns the bulk query of a resource (BulkResourceProducts, BulkResourceOrders or
+// BulkResourceInventory) for what changed since since (zero: everything).
 func BulkQuery(resource string, since time.Time) (string, error) {
 	switch resource {
 	case BulkResourceProducts:
 		return BulkQueryProducts(since), nil
 	case BulkResourceOrders:
 		return BulkQueryOrders(since), nil
+	case BulkResourceInventory:
+		return BulkQueryInventory(since), nil
 	}
-	return "", fmt.Errorf("shopify: no bulk query for resource %q (products, orders)", resource)
+	return "", fmt.Errorf("shopify: no bulk query for resource %q (products, orders, inventory)", resource)
 }

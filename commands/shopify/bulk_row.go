@@ -38,7 +38,10 @@ var ErrInvalidBulkRow = errors.New("invalid bulk row")
 
 // TranslateBulkRow turns a row of a bulk export into its snapshot event: a Product row into
 // ProductSnapshotted, a ProductVariant row into ProductVariantSnapshotted, an Order row into
-// OrderSnapshotted, a LineItem row into OrderLineItemSnapshotted. The event id is deterministic
+// OrderSnapshotted, a LineItem row into OrderLineItemSnapshotted, an InventoryLevel row into
+// InventoryLevelSnapshotted. An InventoryItem row (the parent of the levels in
+// BulkQueryInventory) records nothing: TranslateBulkRow returns a nil event and a nil error for
+// it, and the caller skips the row (it still counts as a line read). The event id is deterministic
 // from (shop, bulk operation, row), so re-reading the same result records the same events.
 // Personal data an order or line row holds is sealed through seal (nil is fine for product
 // exports, which hold none). Errors wrap ErrInvalidPayload (the line), ErrInvalidBulkRow (the
@@ -72,8 +75,15 @@ func TranslateBulkRow(ctx context.Context, r BulkRow, seal SubjectSealer) (event
 		return b.order(ctx)
 	case "LineItem":
 		return b.lineItem(ctx)
+	case "InventoryLevel":
+		return b.inventoryLevel()
+	case "InventoryItem":
+		if _, ok := gidID(head.ID, "InventoryItem"); !ok {
+			return nil, fmt.Errorf("%w: row %d: id %q is not a gid://shopify/InventoryItem/<id>", ErrInvalidPayload, r.Row, truncateForError(head.ID))
+		}
+		return nil, nil
 	default:
-		return nil, fmt.Errorf("%w: row %d is a %q, not a row of storeline's bulk queries (Product, ProductVariant, Order, LineItem)", ErrInvalidPayload, r.Row, truncateForError(resource))
+		return nil, fmt.Errorf("%w: row %d is a %q, not a row of storeline's bulk queries (Product, ProductVariant, Order, LineItem, InventoryItem, InventoryLevel)", ErrInvalidPayload, r.Row, truncateForError(resource))
 	}
 }
 
@@ -607,6 +617,57 @@ func (b bulkTranslation) lineItem(ctx context.Context) (*events.OrderLineItemSna
 	if err != nil {
 		return nil, err
 	}
+	return ev, nil
+}
+
+// inventoryLevel translates an InventoryLevel row of BulkQueryInventory. The inventory item is
+// the row's __parentId (Shopify's level GID is opaque: its path id is not documented to be the
+// location's) and the location its location.id; the key is built from the two as
+// InventoryLevelUpdated builds it, so a snapshot and a webhook of one level share a key.
+func (b bulkTranslation) inventoryLevel() (*events.InventoryLevelSnapshotted, error) {
+	var l struct {
+		ID         string `json:"id"`
+		ParentID   string `json:"__parentId"`
+		Location   gqlRef `json:"location"`
+		Quantities []struct {
+			Name     string `json:"name"`
+			Quantity *int32 `json:"quantity"`
+		} `json:"quantities"`
+		UpdatedAt string `json:"updatedAt"`
+	}
+	if err := decodeJSON(b.row.Line, &l); err != nil {
+		return nil, err
+	}
+	if l.Location == nil || l.Location.ID == "" {
+		return nil, fmt.Errorf("%w: inventory level row %d has no location", ErrInvalidPayload, b.row.Row)
+	}
+	if l.UpdatedAt == "" {
+		return nil, fmt.Errorf("%w: inventory level row %d has no updatedAt", ErrInvalidPayload, b.row.Row)
+	}
+	var c converter
+	ev := &events.InventoryLevelSnapshotted{
+		BulkOperationID:   b.opID,
+		BulkOperationGID:  b.row.BulkOperationGID,
+		Row:               b.row.Row,
+		InventoryItemID:   c.gid(l.ParentID, "InventoryItem", "__parentId"),
+		LocationID:        c.gid(l.Location.ID, "Location", "location.id"),
+		UpdatedAt:         c.time(l.UpdatedAt, "updatedAt"),
+		InventoryLevelGID: nonEmpty(&l.ID),
+		PayloadJSON:       string(b.row.Line),
+	}
+	for _, q := range l.Quantities {
+		if q.Name == "available" && q.Quantity != nil {
+			n := *q.Quantity
+			ev.Available = &n
+		}
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	ev.InventoryItemGID = gid("InventoryItem", ev.InventoryItemID)
+	ev.LocationGID = gid("Location", ev.LocationID)
+	key := fmt.Sprintf("gid://shopify/InventoryLevel/%d?inventory_item_id=%d", ev.LocationID, ev.InventoryItemID)
+	ev.Envelope = b.envelope(events.TypeInventoryLevelSnapshotted, "InventoryLevel", key, BulkResourceInventory, ev.UpdatedAt)
 	return ev, nil
 }
 

@@ -309,3 +309,81 @@ func TestBulkQueries(t *testing.T) {
 }
 
 func jsonMarshal(v any) ([]byte, error) { return encodeJSON(v) }
+
+// TestBulkInventoryRows: an inventory export's item rows record nothing; each level row becomes
+// InventoryLevelSnapshotted keyed as InventoryLevelUpdated keys the level, with the item from
+// __parentId, the location from location.id, available from the quantity named available (null
+// without one), occurred_at its updatedAt, and a deterministic id; it encodes with the real codec.
+func TestBulkInventoryRows(t *testing.T) {
+	ctx := context.Background()
+	codec := eventstest.NewCodec(t, "")
+	lines := samples.BulkInventory()
+	type want struct {
+		item, location int64
+		available      string
+		updated        string
+	}
+	wants := []*want{nil, {49148385591558, 65544149191, "12", "2026-03-04T17:30:45Z"}, {49148385591558, 65544149192, "-3", "2026-03-01T13:00:00Z"},
+		nil, {49148385591559, 65544149191, "null", "2026-02-27T21:40:05Z"}}
+	if len(lines) != len(wants) {
+		t.Fatalf("%d lines, %d expectations", len(lines), len(wants))
+	}
+	for i, line := range lines {
+		row := int64(i + 1)
+		ev, err := TranslateBulkRow(ctx, bulkRow(line, row), nil)
+		if err != nil {
+			t.Fatalf("row %d: %v", row, err)
+		}
+		w := wants[i]
+		if w == nil {
+			if ev != nil {
+				t.Errorf("row %d (an inventory item) recorded %T", row, ev)
+			}
+			continue
+		}
+		e, ok := ev.(*events.InventoryLevelSnapshotted)
+		if !ok {
+			t.Fatalf("row %d: %T", row, ev)
+		}
+		avail := "null"
+		if e.Available != nil {
+			avail = strconv.Itoa(int(*e.Available))
+		}
+		key := "gid://shopify/InventoryLevel/" + strconv.FormatInt(w.location, 10) + "?inventory_item_id=" + strconv.FormatInt(w.item, 10)
+		m := e.Envelope
+		if e.InventoryItemID != w.item || e.LocationID != w.location || avail != w.available || !e.UpdatedAt.Equal(at(w.updated)) ||
+			e.InventoryItemGID != "gid://shopify/InventoryItem/"+strconv.FormatInt(w.item, 10) || e.LocationGID != "gid://shopify/Location/"+strconv.FormatInt(w.location, 10) ||
+			e.InventoryLevelGID == nil || *e.InventoryLevelGID != key || e.BulkOperationID != 147595010 || e.Row != row || e.PayloadJSON != string(line) {
+			t.Errorf("row %d: %+v", row, e)
+		}
+		if m.EventType != events.TypeInventoryLevelSnapshotted || m.AggregateType != "InventoryLevel" || m.AggregateID != key || !m.OccurredAt.Equal(e.UpdatedAt) ||
+			m.EventID != events.DeterministicID("shopify-bulk", "northbound.myshopify.com", "gid://shopify/BulkOperation/147595010", strconv.Itoa(i+1)) ||
+			m.Source != events.SourceBulkSync || *m.SourceTopic != BulkResourceInventory || *m.CorrelationID != "4b0c3d0e-1111-4222-8333-944455556666" {
+			t.Errorf("row %d: envelope %+v", row, m)
+		}
+		if _, err := codec.Encode(ev); err != nil {
+			t.Errorf("row %d: the real codec refuses it: %v", row, err)
+		}
+	}
+	for _, line := range []string{
+		`{"id":"gid://shopify/InventoryItem/x"}`,
+		`{"id":"gid://shopify/InventoryLevel/1?inventory_item_id=2","updatedAt":"2026-01-01T00:00:00Z","__parentId":"gid://shopify/InventoryItem/2"}`,
+		`{"id":"gid://shopify/InventoryLevel/1?inventory_item_id=2","location":{"id":"gid://shopify/Location/1"},"__parentId":"gid://shopify/InventoryItem/2"}`,
+		`{"id":"gid://shopify/InventoryLevel/1?inventory_item_id=2","location":{"id":"gid://shopify/Location/1"},"updatedAt":"2026-01-01T00:00:00Z","__parentId":"gid://shopify/Product/2"}`,
+		`{"id":"gid://shopify/InventoryLevel/1?inventory_item_id=2","location":{"id":"gid://shopify/Order/1"},"updatedAt":"2026-01-01T00:00:00Z","__parentId":"gid://shopify/InventoryItem/2"}`,
+		`{"id":"gid://shopify/InventoryLevel/1?inventory_item_id=2","location":{"id":"gid://shopify/Location/1"},"updatedAt":"yesterday","__parentId":"gid://shopify/InventoryItem/2"}`,
+	} {
+		if _, err := TranslateBulkRow(ctx, bulkRow([]byte(line), 1), nil); !errors.Is(err, ErrInvalidPayload) {
+			t.Errorf("%s: got %v, want ErrInvalidPayload", line, err)
+		}
+	}
+	since := time.Date(2026, 3, 1, 12, 30, 15, 999_000_000, time.UTC)
+	q, err := BulkQuery(BulkResourceInventory, since)
+	if err != nil || q != BulkQueryInventory(since) || !strings.Contains(q, `inventoryItems(query: "updated_at:>='2026-03-01T12:30:15Z'") {`) ||
+		strings.Count(q, "edges") != 2 || strings.Count(q, "{") != strings.Count(q, "}") {
+		t.Errorf("BulkQuery(inventory) = %v:\n%s", err, q)
+	}
+	if q := BulkQueryInventory(time.Time{}); strings.Contains(q, "query:") {
+		t.Errorf("a full export has no filter:\n%s", q)
+	}
+}

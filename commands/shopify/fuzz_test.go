@@ -70,7 +70,7 @@ func FuzzTranslate(f *testing.F) {
 //
 //	go test -fuzz=FuzzTranslateBulkRow -fuzztime=20s ./commands/shopify/
 func FuzzTranslateBulkRow(f *testing.F) {
-	for _, l := range append(samples.BulkProducts(), samples.BulkOrders()...) {
+	for _, l := range append(append(samples.BulkProducts(), samples.BulkOrders()...), samples.BulkInventory()...) {
 		f.Add(l)
 	}
 	for _, seed := range []string{``, `{}`, `{"id":"gid://shopify/Product/1"}`, `{"id":"gid://shopify/LineItem/1","__parentId":"gid://shopify/Order/2","customAttributes":[{"key":"a","value":"b"}]}`,
@@ -86,6 +86,9 @@ func FuzzTranslateBulkRow(f *testing.F) {
 			if !errors.Is(err, ErrInvalidPayload) {
 				t.Fatalf("error %v is not ErrInvalidPayload", err)
 			}
+			return
+		}
+		if ev == nil { // an InventoryItem row: no event
 			return
 		}
 		if _, err := c.Encode(ev); err != nil {

@@ -157,3 +157,22 @@ func available(l *inventory.Level) string {
 	}
 	return fmt.Sprint(*l.Available)
 }
+
+// snapshot is an InventoryLevelSnapshotted of item at location, at updated, read by the bulk
+// operation op at row.
+func snapshot(item, location int64, updated time.Time, available *int32, op, row int64) *events.InventoryLevelSnapshotted {
+	key := fmt.Sprintf("gid://shopify/InventoryLevel/%d?inventory_item_id=%d", location, item)
+	opGID := fmt.Sprintf("gid://shopify/BulkOperation/%d", op)
+	return &events.InventoryLevelSnapshotted{
+		Envelope: events.Envelope{
+			EventID:   events.DeterministicID("shopify-bulk", testShop, opGID, fmt.Sprint(row)),
+			EventType: events.TypeInventoryLevelSnapshotted, OccurredAt: updated, RecordedAt: updated.Add(time.Hour), Shop: testShop,
+			AggregateType: "InventoryLevel", AggregateID: key, Actor: events.Actor{Type: events.ActorShopify, ID: testShop},
+			Source: events.SourceBulkSync, SourceTopic: ptr("inventory"),
+		},
+		BulkOperationID: op, BulkOperationGID: opGID, Row: row,
+		InventoryItemID: item, InventoryItemGID: fmt.Sprintf("gid://shopify/InventoryItem/%d", item),
+		LocationID: location, LocationGID: fmt.Sprintf("gid://shopify/Location/%d", location),
+		Available: available, UpdatedAt: updated, InventoryLevelGID: ptr(key), PayloadJSON: "{}",
+	}
+}

@@ -5,7 +5,11 @@
 // A level is keyed by (inventory_item_id, location_id) and holds the event with the newest
 // updated_at for that key, whether a webhook or a bulk export brought it: an older updated_at
 // never wins and an equal one changes nothing, so duplicates and late deliveries leave the table
-// as it was, whatever their order. The row is that event's level as a whole, available included:
+// as it was, whatever their order. A snapshot follows the same rules as a webhook: a level's
+// updated_at moves with every change of its quantity, so a webhook and a snapshot with equal
+// updated_at describe the same state, and the one folded first stays (within a batch too: the
+// first of equals). A snapshot older than the stored level (the export read the shop before a
+// webhook arrived) changes nothing; a newer one repairs a dropped webhook. The row is that event's level as a whole, available included:
 // available is NULL when the item's inventory is not tracked (Shopify counts nothing then), which
 // is not the same as 0.
 //
@@ -35,6 +39,18 @@ func (Projection) Topics() []string { return []string{events.TopicCommerce} }
 
 type levelKey struct{ itemID, locationID int64 }
 
+// level is what InventoryLevelUpdated and InventoryLevelSnapshotted both say of a level.
+type level struct {
+	Envelope          events.Envelope
+	InventoryItemID   int64
+	InventoryItemGID  string
+	LocationID        int64
+	LocationGID       string
+	Available         *int32
+	UpdatedAt         time.Time
+	InventoryLevelGID *string
+}
+
 // upsertLevels writes each level where it is newer than the stored one.
 const upsertLevels = `
 INSERT INTO inventory_levels (inventory_item_id, location_id, inventory_item_gid, location_gid, inventory_level_gid,
@@ -50,11 +66,16 @@ WHERE inventory_levels.updated_at < excluded.updated_at`
 // Apply implements projections.Projection: the batch is reduced to the newest event per level
 // (the first of equals, as against a stored row), then written in one statement.
 func (Projection) Apply(ctx context.Context, tx pgx.Tx, batch []projections.Record) error {
-	newest := map[levelKey]*events.InventoryLevelUpdated{}
+	newest := map[levelKey]*level{}
 	var keys []levelKey
 	for _, r := range batch {
-		e, ok := r.Event.(*events.InventoryLevelUpdated)
-		if !ok {
+		var e *level
+		switch ev := r.Event.(type) {
+		case *events.InventoryLevelUpdated:
+			e = &level{ev.Envelope, ev.InventoryItemID, ev.InventoryItemGID, ev.LocationID, ev.LocationGID, ev.Available, ev.UpdatedAt, ev.InventoryLevelGID}
+		case *events.InventoryLevelSnapshotted:
+			e = &level{ev.Envelope, ev.InventoryItemID, ev.InventoryItemGID, ev.LocationID, ev.LocationGID, ev.Available, ev.UpdatedAt, ev.InventoryLevelGID}
+		default:
 			continue
 		}
 		k := levelKey{e.InventoryItemID, e.LocationID}

@@ -54,6 +54,49 @@ func TestWinningRules(t *testing.T) {
 	}
 }
 
+// TestSnapshotsAndWebhooks: a bulk export's InventoryLevelSnapshotted repairs a dropped
+// inventory_levels/update (newer updated_at wins), an older snapshot (the export read the shop
+// before a webhook arrived) changes nothing, an equal updated_at changes nothing whichever came
+// first, and a snapshot fills a level no webhook ever named — one event per transaction and in
+// large batches.
+func TestSnapshotsAndWebhooks(t *testing.T) {
+	v1, v2, v3 := t0.Add(time.Hour), t0.Add(2*time.Hour), t0.Add(3*time.Hour)
+	log := []events.Event{
+		// item 1@10: webhook v1, its v2 webhook dropped; the snapshot of v2 repairs it.
+		level(1, 10, v1, ptr(int32(4)), "a"), snapshot(1, 10, v2, ptr(int32(6)), 100, 1),
+		// item 1@11: webhook v3 first, then a snapshot read earlier (v2): stays v3.
+		level(1, 11, v3, ptr(int32(9)), "a"), snapshot(1, 11, v2, ptr(int32(1)), 100, 2),
+		// item 2@10: snapshot v2, then a webhook of equal time (another value): the snapshot stays.
+		snapshot(2, 10, v2, ptr(int32(5)), 100, 3), level(2, 10, v2, ptr(int32(50)), "b"),
+		// item 2@11: webhook v2, then a snapshot of equal time: the webhook stays.
+		level(2, 11, v2, ptr(int32(8)), "a"), snapshot(2, 11, v2, ptr(int32(80)), 100, 4),
+		// item 3@10: only a snapshot, untracked; read again by a later export unchanged.
+		snapshot(3, 10, v1, nil, 100, 5), snapshot(3, 10, v1, nil, 101, 1),
+		// item 4@10: snapshot v1, then a newer webhook: the webhook wins.
+		snapshot(4, 10, v1, ptr(int32(2)), 100, 6), level(4, 10, v3, ptr(int32(0)), "a"),
+	}
+	for _, mode := range []struct {
+		name     string
+		maxBatch int
+	}{{"one event per batch", 1}, {"large batches", 0}} {
+		t.Run(mode.name, func(t *testing.T) {
+			e := setup(t)
+			e.append(t, log...)
+			e.start(t, mode.maxBatch, nil)
+			e.waitApplied(t, 60*time.Second)
+			for _, c := range []struct {
+				item, location int64
+				want           string
+				updated        time.Time
+			}{{1, 10, "6", v2}, {1, 11, "9", v3}, {2, 10, "5", v2}, {2, 11, "8", v2}, {3, 10, "untracked", v1}, {4, 10, "0", v3}} {
+				if l := e.level(t, c.item, c.location); available(l) != c.want || !l.UpdatedAt.Equal(c.updated) {
+					t.Errorf("level %d@%d = %s at %s, want %s at %s", c.item, c.location, available(l), l.UpdatedAt, c.want, c.updated)
+				}
+			}
+		})
+	}
+}
+
 func TestReaders(t *testing.T) {
 	e := setup(t)
 	e.append(t, level(1, 10, t0, ptr(int32(1)), "a"), level(1, 11, t0, nil, "a"), level(2, 10, t0, ptr(int32(2)), "a"))

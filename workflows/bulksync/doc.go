@@ -1,7 +1,8 @@
 // Package bulksync is the bulk sync workflow: it reconciles storeline with Shopify by exporting
-// products (with variants) and orders (with line items) through Shopify's bulk operations and
-// emitting one commerce event per exported object, so what webhooks missed (dropped, late,
-// never sent) is made right.
+// products (with variants), orders (with line items) and inventory levels (an export of
+// inventory items with their levels; an item row records nothing) through Shopify's bulk
+// operations and emitting one commerce event per exported object, so what webhooks missed
+// (dropped, late, never sent) is made right.
 //
 // Every step is an event on the sync topic — SyncRunRequested, SyncRunStarted, per resource
 // BulkOperationSubmitted, BulkOperationCompleted (or Failed), RowsEmitted checkpoints and

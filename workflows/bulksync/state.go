@@ -16,6 +16,9 @@ const (
 const (
 	ResourceProducts = "products"
 	ResourceOrders   = "orders"
+	// ResourceInventory is the inventory levels (an inventory items export whose item rows
+	// record nothing: Exports.Events gives them no events).
+	ResourceInventory = "inventory"
 )
 
 // Run is what the sync topic says of one run.

@@ -71,8 +71,10 @@ type Line struct {
 type Exports interface {
 	// Query is the bulk query of resource, of what changed since since (nil: everything).
 	Query(resource string, since *time.Time) string
-	// Events are the events of one line (row is its 1-based number in the file). An error means
-	// the line cannot be translated; the run then fails rather than skip data.
+	// Events are the events of one line (row is its 1-based number in the file); none is fine
+	// for a line that records nothing (an inventory item row, the parent of its levels' rows),
+	// which still counts as a line read. An error means the line cannot be translated; the run
+	// then fails rather than skip data.
 	Events(ctx context.Context, shop, resource string, line []byte, row int64, op BulkOperation, runID string) ([]events.Event, error)
 }
 
@@ -104,7 +106,7 @@ type Progress struct {
 // Config configures a Workflow.
 type Config struct {
 	Shop            string
-	Resources       []string      // default products, orders
+	Resources       []string      // default products, orders, inventory
 	Lookback        time.Duration // re-export this much before the watermark; default 1h
 	CheckpointEvery int64         // rows between RowsEmitted checkpoints; default 5000
 	PollEvery       time.Duration // bulk operation polling; default 2s
@@ -127,7 +129,7 @@ type Workflow struct {
 // New returns the bulk sync workflow of cfg.Shop.
 func New(cfg Config, api Shopify, exports Exports, log Log, hist HistorySource, lock Locker) *Workflow {
 	if len(cfg.Resources) == 0 {
-		cfg.Resources = []string{ResourceProducts, ResourceOrders}
+		cfg.Resources = []string{ResourceProducts, ResourceOrders, ResourceInventory}
 	}
 	if cfg.Lookback <= 0 {
 		cfg.Lookback = time.Hour

@@ -98,8 +98,10 @@ func (f *fakeShopify) BulkOperation(_ context.Context, gid string) (bulksync.Bul
 }
 
 func resourceOf(query string) string {
-	if bytes.HasPrefix([]byte(query), []byte("products")) {
-		return "products"
+	for _, res := range []string{"products", "inventory"} {
+		if bytes.HasPrefix([]byte(query), []byte(res)) {
+			return res
+		}
 	}
 	return "orders"
 }
@@ -132,7 +134,9 @@ func (r *fakeResult) Next() (bulksync.Line, error) {
 func (r *fakeResult) Close() error { return nil }
 
 // fakeExports turns each line into one snapshot event with the deterministic id a real
-// translator derives (shop, bulk operation, row); crashAt cancels the run's context at a row.
+// translator derives (shop, bulk operation, row), except the odd rows of an inventory export
+// (its inventory items: no event, as the real translator); crashAt cancels the run's context
+// at a row.
 type fakeExports struct {
 	codec   *events.Codec
 	crashAt int64
@@ -151,6 +155,9 @@ func (e *fakeExports) Events(_ context.Context, shop, resource string, line []by
 		e.cancel()
 		return nil, context.Canceled
 	}
+	if resource == "inventory" && row%2 == 1 {
+		return []events.Event{}, nil
+	}
 	kind, _ := e.codec.Catalogue().Kind(events.TypeProductSnapshotted)
 	ev := eventstest.Sample(kind, int(row))
 	m := ev.Meta()
@@ -167,6 +174,8 @@ type env struct {
 	codec   *events.Codec
 	log     *eventlog.Producer
 	lock    bulksync.PGLock
+	// resources of the workflow; nil: the default (products, orders, inventory)
+	resources []string
 }
 
 func setup(t *testing.T) *env {
@@ -185,7 +194,7 @@ func setup(t *testing.T) *env {
 
 func (e *env) workflow(api bulksync.Shopify, ex bulksync.Exports) *bulksync.Workflow {
 	hist := bulksync.SyncTopic{Brokers: e.brokers, Topic: e.prefix + events.TopicSync, Codec: e.codec}
-	return bulksync.New(bulksync.Config{Shop: shop, CheckpointEvery: 100, PollEvery: time.Millisecond, Lookback: time.Hour},
+	return bulksync.New(bulksync.Config{Shop: shop, Resources: e.resources, CheckpointEvery: 100, PollEvery: time.Millisecond, Lookback: time.Hour},
 		api, ex, e.log, hist, e.lock)
 }
 
@@ -226,7 +235,7 @@ func history(e *env) *bulksync.History {
 
 func TestRunExportsEveryObjectAndAdvancesTheWatermark(t *testing.T) {
 	e := setup(t)
-	api := newFakeShopify(map[string]int{"products": 250, "orders": 420})
+	api := newFakeShopify(map[string]int{"products": 250, "orders": 420, "inventory": 100})
 	api.busy = 2 // another export holds the concurrency slot at first
 	wf := e.workflow(api, &fakeExports{codec: e.codec})
 	ctx := context.Background()
@@ -238,8 +247,8 @@ func TestRunExportsEveryObjectAndAdvancesTheWatermark(t *testing.T) {
 	for _, ev := range e.read(events.TopicCommerce) {
 		ids[ev.Meta().EventID] = true
 	}
-	if len(ids) != 670 {
-		t.Errorf("%d distinct events on commerce, want 670 (one per line)", len(ids))
+	if len(ids) != 720 {
+		t.Errorf("%d distinct events on commerce, want 720 (one per line, none for the 50 inventory item lines)", len(ids))
 	}
 	h := history(e)
 	run := h.Runs[runID]
@@ -250,7 +259,8 @@ func TestRunExportsEveryObjectAndAdvancesTheWatermark(t *testing.T) {
 		t.Fatalf("run: %+v", run)
 	}
 	if !h.Watermarks["products"].Equal(api.ops["gid://shopify/BulkOperation/1"].CreatedAt) ||
-		!h.Watermarks["orders"].Equal(api.ops["gid://shopify/BulkOperation/2"].CreatedAt) {
+		!h.Watermarks["orders"].Equal(api.ops["gid://shopify/BulkOperation/2"].CreatedAt) ||
+		!h.Watermarks["inventory"].Equal(api.ops["gid://shopify/BulkOperation/3"].CreatedAt) {
 		t.Errorf("watermarks %v, want each export's creation time", h.Watermarks)
 	}
 	if api.queries[0] != "products (everything)" {
@@ -261,9 +271,11 @@ func TestRunExportsEveryObjectAndAdvancesTheWatermark(t *testing.T) {
 	if _, err := wf.Sync(ctx, "run-2", bulksync.ModeIncremental, "cli", events.SourceOperator, events.Actor{Type: events.ActorOperator, ID: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	want := "products updated_at:>=" + h.Watermarks["products"].Add(-time.Hour).Format(time.RFC3339)
-	if api.queries[2] != want {
-		t.Errorf("incremental query %q, want %q", api.queries[2], want)
+	for i, res := range []string{"products", "orders", "inventory"} {
+		want := res + " updated_at:>=" + h.Watermarks[res].Add(-time.Hour).Format(time.RFC3339)
+		if api.queries[3+i] != want {
+			t.Errorf("incremental query %q, want %q", api.queries[3+i], want)
+		}
 	}
 }
 
@@ -271,6 +283,7 @@ func TestRunExportsEveryObjectAndAdvancesTheWatermark(t *testing.T) {
 // again resumes it at its last checkpoint and finishes it, with every line's event once by id.
 func TestRunResumesAfterACrashMidStream(t *testing.T) {
 	e := setup(t)
+	e.resources = []string{"products", "orders"}
 	api := newFakeShopify(map[string]int{"products": 50, "orders": 420})
 	ctx, crash := context.WithCancel(context.Background())
 	ex := &fakeExports{codec: e.codec, crashAt: 333, cancel: crash}

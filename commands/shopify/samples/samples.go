@@ -1,6 +1,7 @@
 // Package samples holds example Shopify payloads: `make run` prints a signed request with one,
 // and tests start from them. Webhook bodies are REST-shaped JSON as Shopify sends them; the
-// bulk samples are JSONL results of shopify.BulkQueryProducts and shopify.BulkQueryOrders.
+// bulk samples are JSONL results of shopify.BulkQueryProducts, shopify.BulkQueryOrders and
+// shopify.BulkQueryInventory.
 package samples
 
 import (
@@ -99,7 +100,13 @@ var (
 	bulkProducts []byte
 	//go:embed bulk_orders.jsonl
 	bulkOrders []byte
+	//go:embed bulk_inventory.jsonl
+	bulkInventory []byte
 )
+
+// BulkInventory are the lines of an inventory-items-with-levels bulk result
+// (shopify.BulkQueryInventory): item rows, and level rows with __parentId the item's GID.
+func BulkInventory() [][]byte { return lines(bulkInventory) }
 
 // BulkProducts are the lines of a products-with-variants bulk result (shopify.BulkQueryProducts).
 func BulkProducts() [][]byte { return lines(bulkProducts) }
