@@ -532,7 +532,7 @@ type ProductCreated struct {
 	PayloadJSON string `avro:"payload_json"`
 }
 
-// The merchant (or an app) deleted a product, and with it its variants. Recorded by the webhook intake from Shopify's products/delete webhook, whose body holds only the product id; envelope.occurred_at is X-Shopify-Triggered-At, the same instant as deleted_at. A delete wins over any product event with an older updated_at, whatever order they arrive in.
+// The merchant (or an app) deleted a product, and with it its variants. Recorded by the webhook intake from Shopify's products/delete webhook, whose body holds only the product id; envelope.occurred_at is X-Shopify-Triggered-At, the same instant as deleted_at. Also recorded by the bulk sync (source bulk_sync, envelope.source_topic product_deletions) from a product's destroy event of Shopify's events API, which finds the deletions whose webhook was lost; envelope.event_id then derives from the shop and that event's GID, and occurred_at and deleted_at are its createdAt. A delete wins over any product event with an older updated_at, whatever order they arrive in.
 type ProductDeleted struct {
 	// Metadata every event carries.
 	Envelope Envelope `avro:"envelope"`
@@ -540,9 +540,9 @@ type ProductDeleted struct {
 	ProductID int64 `avro:"product_id"`
 	// gid://shopify/Product/<product_id>.
 	ProductGID string `avro:"product_gid"`
-	// When Shopify deleted the product: X-Shopify-Triggered-At of the webhook (the payload carries no time), equal to envelope.occurred_at.
+	// When Shopify deleted the product: X-Shopify-Triggered-At of the webhook (the payload carries no time), or the createdAt of the events API's destroy event; equal to envelope.occurred_at.
 	DeletedAt time.Time `avro:"deleted_at"`
-	// The webhook body as Shopify sent it, e.g. {"id": 788032119674292922}.
+	// The webhook body as Shopify sent it, e.g. {"id": 788032119674292922}; from the bulk sync, the events API's BasicEvent node as Shopify answered it.
 	PayloadJSON string `avro:"payload_json"`
 }
 

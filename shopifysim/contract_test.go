@@ -288,3 +288,67 @@ func TestStorelineBulkSyncRecoversDroppedInventoryLevels(t *testing.T) {
 		}
 	}
 }
+
+// TestStorelineFindsEveryDeletedProduct: storeline's product deletions query, run page by page
+// through its Admin API client, and TranslateProductDeletion give a ProductDeleted for every
+// product the store deleted (every one since a time, with a since), each once, at its time.
+func TestStorelineFindsEveryDeletedProduct(t *testing.T) {
+	s := Generate(23, Size{Products: 80, Orders: 60, Mix: &Mix{ProductDeleteRate: 0.3}})
+	deleted := s.DeletedProducts()
+	if len(deleted) < 3 {
+		t.Fatalf("the store deleted %d products", len(deleted))
+	}
+	a := NewAdminServer(s, AdminOptions{})
+	srv := httptest.NewServer(a)
+	defer func() { srv.Close(); _ = a.Close() }()
+	c, err := shopifyapi.New(shopifyapi.Config{Shop: s.Shop().MyshopifyDomain, AccessToken: DefaultAccessToken, APIVersion: "2026-04", BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(since time.Time) map[int64]time.Time {
+		out := map[int64]time.Time{}
+		var after *string
+		for {
+			var page struct {
+				Events struct {
+					PageInfo struct {
+						HasNextPage bool    `json:"hasNextPage"`
+						EndCursor   *string `json:"endCursor"`
+					} `json:"pageInfo"`
+					Nodes []json.RawMessage `json:"nodes"`
+				} `json:"events"`
+			}
+			if err := c.Do(context.Background(), shopify.ProductDeletionsQuery, map[string]any{"query": shopify.ProductDeletionsSearch(since), "after": after}, &page); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range page.Events.Nodes {
+				ev, err := shopify.TranslateProductDeletion(shopify.ProductDeletionRow{Shop: s.Shop().MyshopifyDomain, Node: n})
+				if err != nil {
+					t.Fatalf("%s: %v", n, err)
+				}
+				if _, dup := out[ev.ProductID]; dup {
+					t.Errorf("product %d deleted twice", ev.ProductID)
+				}
+				out[ev.ProductID] = ev.DeletedAt
+			}
+			if !page.Events.PageInfo.HasNextPage {
+				return out
+			}
+			after = page.Events.PageInfo.EndCursor
+		}
+	}
+	all := read(time.Time{})
+	since := deleted[len(deleted)/2].DeletedAt
+	recent := read(since)
+	for _, d := range deleted {
+		if at, ok := all[d.ID]; !ok || !at.Equal(d.DeletedAt) {
+			t.Errorf("product %d deleted at %s: read %s, %v", d.ID, d.DeletedAt, at, ok)
+		}
+		if _, ok := recent[d.ID]; ok != !d.DeletedAt.Before(since) {
+			t.Errorf("product %d deleted at %s: in the read since %s: %v", d.ID, d.DeletedAt, since, ok)
+		}
+	}
+	if len(all) != len(deleted) {
+		t.Errorf("read %d deletions, the store has %d", len(all), len(deleted))
+	}
+}
