@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,7 +48,7 @@ func bulkSyncFor(cfg *config.Config, domain string, d bulkSyncDeps) (*bulksync.W
 	}
 	hist := bulksync.SyncTopic{Brokers: d.brokers, Topic: d.codec.Topic(events.TopicSync), Codec: d.codec, Log: d.logger}
 	return bulksync.New(bulksync.Config{Shop: shop.Domain, Progress: d.progress, Log: d.logger},
-		shopifyPort{client}, exportsPort{seal: d.seal, currency: shop.Currency, apiVersion: client.APIVersion()},
+		shopifyPort{client}, exportsPort{seal: d.seal, currency: shop.Currency, apiVersion: client.APIVersion(), client: client},
 		d.log, hist, bulksync.PGLock{Pool: d.pool}), nil
 }
 
@@ -105,6 +106,54 @@ type exportsPort struct {
 	seal       shopify.SubjectSealer
 	currency   string
 	apiVersion string
+	client     *shopifyapi.Client // the paged resources' queries (product_deletions)
+}
+
+// Paged implements bulksync.PagedExports: product deletions are read from Shopify's events,
+// which have no bulk export.
+func (p exportsPort) Paged(resource string) bool {
+	return resource == shopify.BulkResourceProductDeletions && p.client != nil
+}
+
+// Page implements bulksync.PagedExports: one page of shopify.ProductDeletionsQuery, each node
+// translated into ProductDeleted.
+func (p exportsPort) Page(ctx context.Context, shop, resource string, since *time.Time, cursor, runID string) ([]events.Event, string, error) {
+	if !p.Paged(resource) {
+		return nil, "", fmt.Errorf("%s is not read page by page", resource)
+	}
+	var from time.Time
+	if since != nil {
+		from = *since
+	}
+	vars := map[string]any{"query": shopify.ProductDeletionsSearch(from), "after": nil}
+	if cursor != "" {
+		vars["after"] = cursor
+	}
+	var page struct {
+		Events struct {
+			PageInfo struct {
+				HasNextPage bool    `json:"hasNextPage"`
+				EndCursor   *string `json:"endCursor"`
+			} `json:"pageInfo"`
+			Nodes []json.RawMessage `json:"nodes"`
+		} `json:"events"`
+	}
+	if err := p.client.Do(ctx, shopify.ProductDeletionsQuery, vars, &page); err != nil {
+		return nil, "", err
+	}
+	out := make([]events.Event, 0, len(page.Events.Nodes))
+	for _, n := range page.Events.Nodes {
+		ev, err := shopify.TranslateProductDeletion(shopify.ProductDeletionRow{Shop: shop, Node: n, APIVersion: p.apiVersion, CorrelationID: runID})
+		if err != nil {
+			return nil, "", fmt.Errorf("%w: %v", bulksync.ErrUntranslatable, err)
+		}
+		out = append(out, ev)
+	}
+	next := ""
+	if page.Events.PageInfo.HasNextPage && page.Events.PageInfo.EndCursor != nil {
+		next = *page.Events.PageInfo.EndCursor
+	}
+	return out, next, nil
 }
 
 func (p exportsPort) Query(resource string, since *time.Time) string {
@@ -114,7 +163,7 @@ func (p exportsPort) Query(resource string, since *time.Time) string {
 	}
 	q, err := shopify.BulkQuery(resource, t)
 	if err != nil {
-		panic(err) // the workflow only knows products, orders and inventory
+		panic(err) // the workflow only asks bulk queries of products, orders and inventory
 	}
 	return q
 }

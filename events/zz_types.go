@@ -1504,9 +1504,9 @@ type RowsEmitted struct {
 	Envelope Envelope `avro:"envelope"`
 	// Id of the sync run.
 	RunID string `avro:"run_id"`
-	// The Shopify resource being streamed: products or orders.
+	// The Shopify resource being streamed: products, orders, inventory, or product_deletions (read page by page from Shopify's events, no bulk operation: one RowsEmitted with complete = true once every page's events are acknowledged).
 	Resource string `avro:"resource"`
-	// gid://shopify/BulkOperation/<id> whose result is streamed (GraphQL gives only the GID).
+	// gid://shopify/BulkOperation/<id> whose result is streamed (GraphQL gives only the GID); empty for a resource read page by page (product_deletions).
 	BulkOperationGID string `avro:"bulk_operation_gid"`
 	// Rows (JSONL lines) read so far and turned into events or folded into their parent's event; lines storeline deliberately skips (types it does not map) are not counted.
 	RowsEmitted int64 `avro:"rows_emitted"`
@@ -1524,9 +1524,9 @@ type RowsEmitted struct {
 
 // What a completed sync run did for one resource: its bulk operation, the rows and events it emitted and the watermark it left.
 type SyncResourceResult struct {
-	// The Shopify resource exported: products or orders.
+	// The Shopify resource exported: products, orders, inventory or product_deletions.
 	Resource string `avro:"resource"`
-	// gid://shopify/BulkOperation/<id> of the bulk operation whose complete result was streamed (GraphQL names bulk operations only by GID, so there is no bulk_operation_id).
+	// gid://shopify/BulkOperation/<id> of the bulk operation whose complete result was streamed (GraphQL names bulk operations only by GID, so there is no bulk_operation_id); empty for a resource read page by page (product_deletions).
 	BulkOperationGID string `avro:"bulk_operation_gid"`
 	// Shopify's objectCount of that bulk operation: every object of the result, nested ones included, i.e. the number of JSONL lines.
 	ObjectCount int64 `avro:"object_count"`
@@ -1582,7 +1582,7 @@ type SyncRunRequested struct {
 	Envelope Envelope `avro:"envelope"`
 	// Id of the sync run, chosen by the requester; the Kafka key of every event of the run.
 	RunID string `avro:"run_id"`
-	// The Shopify resources to export, each at most once, in the order they will run: products, orders, inventory. Never empty.
+	// The Shopify resources to export, each at most once, in the order they will run: products, orders, inventory, product_deletions. Never empty.
 	Resources []string `avro:"resources"`
 	// incremental (only what changed since each resource's watermark, less the lookback) or full (everything, ignoring the watermarks; the watermarks still advance when it completes).
 	Mode string `avro:"mode"`
@@ -1592,7 +1592,7 @@ type SyncRunRequested struct {
 
 // Where a sync run starts one resource: the watermark it read and the bound it put into the bulk query. A resuming run re-uses these values instead of re-reading the watermark, so a crash between two resources never shifts the window.
 type SyncResourceStart struct {
-	// The Shopify resource exported: products or orders.
+	// The Shopify resource exported: products, orders, inventory or product_deletions.
 	Resource string `avro:"resource"`
 	// The resource's watermark when the run started (the new_watermark of its latest WatermarkAdvanced), UTC; null for a full sync or when the resource was never synced.
 	FromWatermark *time.Time `avro:"from_watermark"`
@@ -1618,7 +1618,7 @@ type SyncRunStarted struct {
 type WatermarkAdvanced struct {
 	// Metadata every event carries; aggregate_id is <shop>/<resource>, correlation_id the run id, causation_id the RowsEmitted event with complete = true.
 	Envelope Envelope `avro:"envelope"`
-	// The Shopify resource: products or orders.
+	// The Shopify resource: products, orders, inventory or product_deletions.
 	Resource string `avro:"resource"`
 	// The watermark before this event, UTC; null on the resource's first sync.
 	PreviousWatermark *time.Time `avro:"previous_watermark"`
@@ -1630,7 +1630,7 @@ type WatermarkAdvanced struct {
 	RunID string `avro:"run_id"`
 	// incremental or full: the mode of that run.
 	Mode string `avro:"mode"`
-	// gid://shopify/BulkOperation/<id> whose complete result justified the move.
+	// gid://shopify/BulkOperation/<id> whose complete result justified the move; empty for a resource read page by page (product_deletions), whose new_watermark is the time its read began.
 	BulkOperationGID string `avro:"bulk_operation_gid"`
 }
 

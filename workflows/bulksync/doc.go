@@ -19,5 +19,13 @@
 // incremental run exports what changed since the watermark minus a lookback (Shopify's
 // updated_at is not a perfect cursor); a full run exports everything.
 //
+// A resource without a bulk export (product_deletions: Shopify's events, the products deleted
+// since the watermark minus the lookback, whose products/delete webhook may have been lost) is
+// read page by page with ordinary GraphQL queries (PagedExports) and records no bulk operation
+// steps: once every page's events (ProductDeleted, ids from shop and Shopify's event) are
+// acknowledged, one RowsEmitted with complete = true and an empty bulk_operation_gid, then
+// WatermarkAdvanced to the time the read began. A crash before that reads it again from the
+// first page; its events carry the same ids.
+//
 // One run per shop executes at a time, across processes (a PostgreSQL advisory lock).
 package bulksync

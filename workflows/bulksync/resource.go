@@ -19,6 +19,9 @@ const resultsLifetime = 7 * 24 * time.Hour
 
 // resource runs (or resumes) one resource's export: submit, wait, stream, advance the watermark.
 func (w *Workflow) resource(ctx context.Context, h *History, run *Run, res string) error {
+	if p, ok := w.exports.(PagedExports); ok && p.Paged(res) {
+		return w.paged(ctx, h, run, res, p)
+	}
 	o := run.op(res)
 	if o.GID == "" {
 		if err := w.submit(ctx, h, run, res); err != nil {
@@ -211,6 +214,63 @@ func (w *Workflow) stream(ctx context.Context, h *History, run *Run, res string,
 	}
 	progress(true)
 	return checkpoint(true)
+}
+
+// paged reads a resource that has no bulk export (PagedExports) page by page from the start,
+// emits its events, then records one RowsEmitted with complete = true and an empty
+// bulk_operation_gid (rows: the events read), and advances the watermark to the time the read
+// began: everything that happened before it is on a page. A crash before the watermark moved
+// reads the resource again from its first page (the events' ids are deterministic, so nothing
+// duplicates downstream): a page cursor is not a step worth recording for the few objects such
+// a resource holds.
+func (w *Workflow) paged(ctx context.Context, h *History, run *Run, res string, p PagedExports) error {
+	o := run.op(res)
+	if o.Watermarked {
+		return w.advance(ctx, h, run, res, BulkOperation{ObjectCount: o.Checkpoint.RowsEmitted})
+	}
+	started := w.now().UTC().Truncate(time.Microsecond)
+	var rows int64
+	batch := w.log.Batch()
+	cursor := ""
+	for {
+		out, next, err := p.Page(ctx, w.cfg.Shop, res, run.Start[res].UpdatedSince, cursor, run.ID)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if errors.Is(err, ErrUntranslatable) {
+				return &runFailure{step: "stream_rows", resource: res, code: "untranslatable_row", message: err.Error()}
+			}
+			return fmt.Errorf("read the %s after cursor %q: %w", res, cursor, err)
+		}
+		for _, ev := range out {
+			if err := batch.Append(ctx, ev, ""); err != nil {
+				return &runFailure{step: "stream_rows", resource: res, code: "invalid_row_event", message: err.Error()}
+			}
+		}
+		rows += int64(len(out))
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if err := batch.Wait(ctx); err != nil {
+		return err
+	}
+	cp := &events.RowsEmitted{
+		Envelope: w.envelope(run.ID, events.TypeRowsEmitted, "rows", res, fmt.Sprint(rows), "complete"),
+		RunID:    run.ID, Resource: res, RowsEmitted: rows, LastRowNumber: rows, EventsEmitted: rows, Complete: true,
+		EmittedAt: w.now().UTC().Truncate(time.Microsecond),
+	}
+	if _, err := w.log.Append(ctx, cp, ""); err != nil {
+		return err
+	}
+	h.Apply(cp)
+	if w.cfg.Progress != nil {
+		w.cfg.Progress(Progress{Resource: res, Rows: rows, Total: rows, Started: started, Done: true})
+	}
+	o.SubmittedAt = started
+	return w.advance(ctx, h, run, res, BulkOperation{ObjectCount: rows})
 }
 
 // advance moves the resource's watermark to the bulk operation's creation time: everything

@@ -19,6 +19,9 @@ const (
 	// ResourceInventory is the inventory levels (an inventory items export whose item rows
 	// record nothing: Exports.Events gives them no events).
 	ResourceInventory = "inventory"
+	// ResourceProductDeletions is the products deleted since the watermark, read page by page
+	// from Shopify's events (PagedExports), not with a bulk operation.
+	ResourceProductDeletions = "product_deletions"
 )
 
 // Run is what the sync topic says of one run.

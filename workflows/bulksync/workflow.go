@@ -78,6 +78,23 @@ type Exports interface {
 	Events(ctx context.Context, shop, resource string, line []byte, row int64, op BulkOperation, runID string) ([]events.Event, error)
 }
 
+// PagedExports is implemented by an Exports that reads some resources page by page with
+// ordinary GraphQL queries instead of a bulk operation: Shopify's events (the product
+// deletions) cannot be bulk-exported. Such a resource records no bulk operation steps: see
+// Workflow.paged.
+type PagedExports interface {
+	// Paged reports whether resource is read page by page.
+	Paged(resource string) bool
+	// Page reads the page of resource after cursor ("" for the first) of what happened since
+	// since (nil: everything), and returns its events and the next page's cursor ("" after the
+	// last page). A node that cannot be translated is an error wrapping ErrUntranslatable (the
+	// run fails); any other error leaves the run unfinished.
+	Page(ctx context.Context, shop, resource string, since *time.Time, cursor, runID string) (evs []events.Event, next string, err error)
+}
+
+// ErrUntranslatable is what PagedExports.Page wraps for a node it cannot translate.
+var ErrUntranslatable = errors.New("untranslatable node")
+
 // Log is where the workflow records its steps and emits the exported objects.
 type Log interface {
 	Append(ctx context.Context, ev events.Event, traceparent string) (eventlog.Position, error)
@@ -106,7 +123,7 @@ type Progress struct {
 // Config configures a Workflow.
 type Config struct {
 	Shop            string
-	Resources       []string      // default products, orders, inventory
+	Resources       []string      // default products, orders, inventory (and product_deletions when the Exports is a PagedExports)
 	Lookback        time.Duration // re-export this much before the watermark; default 1h
 	CheckpointEvery int64         // rows between RowsEmitted checkpoints; default 5000
 	PollEvery       time.Duration // bulk operation polling; default 2s
@@ -130,6 +147,9 @@ type Workflow struct {
 func New(cfg Config, api Shopify, exports Exports, log Log, hist HistorySource, lock Locker) *Workflow {
 	if len(cfg.Resources) == 0 {
 		cfg.Resources = []string{ResourceProducts, ResourceOrders, ResourceInventory}
+		if p, ok := exports.(PagedExports); ok && p.Paged(ResourceProductDeletions) {
+			cfg.Resources = append(cfg.Resources, ResourceProductDeletions)
+		}
 	}
 	if cfg.Lookback <= 0 {
 		cfg.Lookback = time.Hour

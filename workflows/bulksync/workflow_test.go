@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -367,4 +369,110 @@ func TestRoleCarriesOutARequestedRun(t *testing.T) {
 	})
 	cancel()
 	<-done
+}
+
+// pagedExports is fakeExports that also reads product_deletions page by page (PagedExports):
+// deletions events, pageSize a page, ids deterministic from the deletion.
+type pagedExports struct {
+	fakeExports
+	deletions int
+	pageSize  int
+	mu        sync.Mutex
+	since     []*time.Time // the since of each first page
+	failAt    int          // a page number (1-based) answered with an untranslatable node
+}
+
+func (p *pagedExports) Paged(resource string) bool {
+	return resource == bulksync.ResourceProductDeletions
+}
+
+func (p *pagedExports) Page(_ context.Context, shop, resource string, since *time.Time, cursor, _ string) ([]events.Event, string, error) {
+	start := 0
+	if cursor != "" {
+		start, _ = strconv.Atoi(cursor)
+	}
+	p.mu.Lock()
+	if start == 0 {
+		p.since = append(p.since, since)
+	}
+	p.mu.Unlock()
+	if p.failAt > 0 && start/p.pageSize+1 == p.failAt {
+		return nil, "", fmt.Errorf("%w: node 7 is not a product's destroy", bulksync.ErrUntranslatable)
+	}
+	kind, _ := p.codec.Catalogue().Kind(events.TypeProductDeleted)
+	var out []events.Event
+	end := min(start+p.pageSize, p.deletions)
+	for i := start; i < end; i++ {
+		ev := eventstest.Sample(kind, i+1)
+		m := ev.Meta()
+		m.Shop, m.Source = shop, events.SourceBulkSync
+		m.EventID = events.DeterministicID("shopify-event", shop, fmt.Sprint("gid://shopify/BasicEvent/", i+1))
+		out = append(out, ev)
+	}
+	if end == p.deletions {
+		return out, "", nil
+	}
+	return out, strconv.Itoa(end), nil
+}
+
+// A resource read page by page (product_deletions, PagedExports) is a default resource; its
+// events are emitted once by id, one complete RowsEmitted and a WatermarkAdvanced at the time
+// the read began are recorded (no bulk operation), and the next incremental run reads from that
+// watermark less the lookback. An untranslatable node fails the run and keeps the watermark.
+func TestPagedResource(t *testing.T) {
+	e := setup(t)
+	api := newFakeShopify(map[string]int{"products": 5, "orders": 5, "inventory": 4})
+	ex := &pagedExports{fakeExports: fakeExports{codec: e.codec}, deletions: 23, pageSize: 10}
+	wf := e.workflow(api, ex)
+	ctx := context.Background()
+	before := time.Now().UTC().Truncate(time.Microsecond)
+	if _, err := wf.Sync(ctx, "run-1", bulksync.ModeIncremental, "cli", events.SourceOperator, events.Actor{Type: events.ActorOperator, ID: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	h := history(e)
+	run := h.Runs["run-1"]
+	if !run.Completed || !slices.Equal(run.Resources, []string{"products", "orders", "inventory", "product_deletions"}) {
+		t.Fatalf("run %+v", run)
+	}
+	if len(api.queries) != 3 {
+		t.Errorf("%d bulk operations, want 3 (none for product_deletions)", len(api.queries))
+	}
+	wm := h.Watermarks["product_deletions"]
+	if wm.Before(before) || wm.After(time.Now()) {
+		t.Errorf("product_deletions watermark %s, want the time its read began (after %s)", wm, before)
+	}
+	if cp := run.Ops["product_deletions"].Checkpoint; !cp.Complete || cp.RowsEmitted != 23 || cp.BulkOperationGID != "" {
+		t.Errorf("checkpoint %+v", cp)
+	}
+	if r := run.Result["product_deletions"]; r.RowsEmitted != 23 || r.NewWatermark == nil || !r.NewWatermark.Equal(wm) {
+		t.Errorf("result %+v", r)
+	}
+	deleted := 0
+	for _, ev := range e.read(events.TopicCommerce) {
+		if ev.Meta().EventType == events.TypeProductDeleted {
+			deleted++
+		}
+	}
+	if deleted != 23 {
+		t.Errorf("%d ProductDeleted, want 23", deleted)
+	}
+	if _, err := wf.Sync(ctx, "run-2", bulksync.ModeIncremental, "cli", events.SourceOperator, events.Actor{Type: events.ActorOperator, ID: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.since) != 2 || ex.since[0] != nil || ex.since[1] == nil || !ex.since[1].Equal(wm.Add(-time.Hour)) {
+		t.Errorf("since of the reads %v, want nil then %s", ex.since, wm.Add(-time.Hour))
+	}
+	wm2 := history(e).Watermarks["product_deletions"]
+	if !wm2.After(wm) {
+		t.Errorf("the second run left the watermark at %s", wm2)
+	}
+
+	ex.failAt = 2
+	if _, err := wf.Sync(ctx, "run-3", bulksync.ModeIncremental, "cli", events.SourceOperator, events.Actor{Type: events.ActorOperator, ID: "test"}); err == nil {
+		t.Fatal("an untranslatable node did not fail the run")
+	}
+	h = history(e)
+	if r := h.Runs["run-3"]; !r.Failed || !h.Watermarks["product_deletions"].Equal(wm2) {
+		t.Errorf("run %+v, watermark %s (want %s)", r, h.Watermarks["product_deletions"], wm2)
+	}
 }
