@@ -138,6 +138,19 @@ func ruleScenarios() []ruleScenario {
 				}
 			}})
 	}
+	{
+		// products/delete dropped: the bulk sync's ProductDeleted (from Shopify's events API,
+		// source bulk_sync) tombstones the product, and a snapshot read before the deletion
+		// arriving after it does not bring it back.
+		fromEvents := deleted(230, v2)
+		fromEvents.Envelope = envelope(events.TypeProductDeleted, productGID(230), events.SourceBulkSync, v2, "events-api", "230")
+		fromEvents.Envelope.SourceTopic = ptr("product_deletions")
+		fromEvents.PayloadJSON = `{"id":"gid://shopify/BasicEvent/1","action":"destroy","subjectId":"gid://shopify/Product/230","subjectType":"PRODUCT","createdAt":"x"}`
+		sc = append(sc, ruleScenario{"the bulk sync's deletion tombstones a product whose webhook was lost",
+			append([]events.Event{webhook(events.TypeProductCreated, newProduct(230, v1, newVariant(2301, "10", "1")), "c"), fromEvents},
+				snapshot(newProduct(230, v15, newVariant(2301, "9", "1")), 931)...),
+			func(t *testing.T, e *env) { expect(t, e.product(t, 230), "P230 v90", "", &v2) }})
+	}
 	return sc
 }
 
