@@ -8,6 +8,8 @@ CREATE TABLE privacy_requests (
     customer_id   bigint,
     order_ids     bigint[]    NOT NULL DEFAULT '{}',
     keys_shredded int         NOT NULL DEFAULT 0,
+    -- customer_data_request: what storeline holds on the customer when the request was handled.
+    report        jsonb,
     requested_at  timestamptz NOT NULL,
     handled_at    timestamptz NOT NULL
 );

@@ -47,7 +47,7 @@ func (p Projection) Apply(ctx context.Context, tx pgx.Tx, batch []projections.Re
 		case *events.ShopRedactRequested:
 			err = p.redactShop(ctx, tx, ev)
 		case *events.CustomerDataRequested:
-			err = record(ctx, tx, ev.Envelope, "customer_data_request", &ev.CustomerID, ev.OrdersRequested, 0)
+			err = dataRequest(ctx, tx, ev)
 		}
 		if err != nil {
 			return err
@@ -79,6 +79,34 @@ func (p Projection) redactShop(ctx context.Context, tx pgx.Tx, ev *events.ShopRe
 		return fmt.Errorf("shop/redact of %s: %w", ev.Envelope.Shop, err)
 	}
 	return record(ctx, tx, ev.Envelope, "shop_redact", nil, nil, n)
+}
+
+// dataRequest answers customers/data_request with what storeline holds on the customer: the
+// orders of the read model (no personal data: that stays sealed in the log, under the customer's
+// key, exactly as Shopify sent it, and Shopify answers for it) and whether a live key still
+// seals personal data of theirs. The report reflects the read models when the request is handled.
+func dataRequest(ctx context.Context, tx pgx.Tx, ev *events.CustomerDataRequested) error {
+	if err := record(ctx, tx, ev.Envelope, "customer_data_request", &ev.CustomerID, ev.OrdersRequested, 0); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `
+UPDATE privacy_requests SET report = jsonb_build_object(
+    'customer_id', $3::bigint,
+    'orders', (SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                   'order_id', o.order_id, 'order_gid', o.order_gid, 'name', o.name, 'created_at', o.created_at,
+                   'currency', o.currency, 'total_price', o.total_price::text, 'financial_status', o.financial_status,
+                   'fulfillment_status', o.fulfillment_status,
+                   'line_items', (SELECT COALESCE(jsonb_agg(jsonb_build_object('title', l.title, 'quantity', l.quantity,
+                                                      'price', l.price::text) ORDER BY l.line_item_id), '[]'::jsonb)
+                                  FROM order_line_items l WHERE l.order_id = o.order_id)) ORDER BY o.created_at), '[]'::jsonb)
+               FROM orders o WHERE o.shop = $2 AND o.customer_id = $3),
+    'sealed_personal_data_readable', EXISTS (SELECT 1 FROM pii_keys k WHERE k.shop = $2
+                                            AND k.subject = 'customer/' || $3::text AND k.destroyed_at IS NULL))
+WHERE event_id = $1 AND report IS NULL`, ev.Envelope.EventID, ev.Envelope.Shop, ev.CustomerID)
+	if err != nil {
+		return fmt.Errorf("report of data request %s: %w", ev.Envelope.EventID, err)
+	}
+	return nil
 }
 
 // record keeps the request once (by event id, whatever the log repeats), with the number of
