@@ -77,6 +77,14 @@ func (p shopifyPort) BulkOperation(ctx context.Context, gid string) (bulksync.Bu
 	return bulkOp(op), err
 }
 
+func (p shopifyPort) CurrentBulkOperation(ctx context.Context) (bulksync.BulkOperation, error) {
+	op, err := p.c.CurrentBulkOperation(ctx)
+	if errors.Is(err, shopifyapi.ErrBulkOperationNotFound) {
+		return bulksync.BulkOperation{}, nil
+	}
+	return bulkOp(op), err
+}
+
 func (p shopifyPort) OpenResult(ctx context.Context, url string, from bulksync.Position) (bulksync.Result, error) {
 	r, err := p.c.OpenResultAt(ctx, url, shopifyapi.Position{Offset: from.Offset, Line: from.Line})
 	if err != nil {
@@ -98,6 +106,7 @@ func bulkOp(op shopifyapi.BulkOperation) bulksync.BulkOperation {
 	return bulksync.BulkOperation{
 		GID: op.ID, Status: string(op.Status), ErrorCode: op.ErrorCode, CreatedAt: op.CreatedAt, CompletedAt: op.CompletedAt,
 		ObjectCount: op.ObjectCount, RootObjectCount: op.RootObjectCount, FileSize: op.FileSize, URL: op.URL, PartialDataURL: op.PartialDataURL,
+		Query: op.Query,
 	}
 }
 

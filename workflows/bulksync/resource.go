@@ -49,6 +49,14 @@ func (w *Workflow) submit(ctx context.Context, h *History, run *Run, res string)
 	for {
 		op, err := w.api.RunBulkQuery(ctx, query)
 		if errors.Is(err, ErrBulkInProgress) {
+			// Maybe ours: a submission whose answer was lost (a retried mutation, a crash between
+			// Shopify's answer and our record). The running operation with our query is adopted.
+			if cur, cerr := w.api.CurrentBulkOperation(ctx); cerr == nil && cur.GID != "" && !cur.Terminal() && cur.Query == query {
+				w.cfg.Log.Info("adopting the running bulk operation of the same query", "shop", w.cfg.Shop, "resource", res, "bulk_operation", cur.GID)
+				op, err = cur, nil
+			}
+		}
+		if errors.Is(err, ErrBulkInProgress) {
 			w.cfg.Log.Info("another bulk operation is running; waiting", "shop", w.cfg.Shop, "resource", res, "retry_in", delay)
 			if err := w.sleep(ctx, delay); err != nil {
 				return err

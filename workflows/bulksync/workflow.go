@@ -23,6 +23,7 @@ type BulkOperation struct {
 	FileSize        int64
 	URL             string // the result, signed and short-lived: fetch a fresh one before reading
 	PartialDataURL  string
+	Query           string // the bulk query it runs
 }
 
 // Terminal reports whether the operation has ended.
@@ -42,6 +43,8 @@ var ErrBulkInProgress = errors.New("a bulk operation is already in progress")
 type Shopify interface {
 	RunBulkQuery(ctx context.Context, query string) (BulkOperation, error)
 	BulkOperation(ctx context.Context, gid string) (BulkOperation, error)
+	// CurrentBulkOperation is the app's latest bulk operation on the shop (zero GID: none).
+	CurrentBulkOperation(ctx context.Context) (BulkOperation, error)
 	// OpenResult reads the JSONL result from a position a previous reader reached (the zero
 	// Position: the start).
 	OpenResult(ctx context.Context, url string, from Position) (Result, error)

@@ -35,6 +35,8 @@ type fakeShopify struct {
 	end      string            // terminal status, default COMPLETED
 	partial  bool
 	busy     int // RunBulkQuery answers ErrBulkInProgress this many times first
+	lose     int // RunBulkQuery starts the operation but loses its answer this many times first
+	current  string
 	queries  []string
 	openedAt []bulksync.Position
 	clock    time.Time
@@ -60,12 +62,29 @@ func (f *fakeShopify) RunBulkQuery(_ context.Context, query string) (bulksync.Bu
 		f.busy--
 		return bulksync.BulkOperation{}, fmt.Errorf("bulkOperationRunQuery: %w", bulksync.ErrBulkInProgress)
 	}
+	if cur, ok := f.ops[f.current]; ok && !cur.Terminal() {
+		return bulksync.BulkOperation{}, fmt.Errorf("bulkOperationRunQuery: %w", bulksync.ErrBulkInProgress)
+	}
 	f.queries = append(f.queries, query)
 	f.clock = f.clock.Add(time.Minute)
-	op := &bulksync.BulkOperation{GID: fmt.Sprintf("gid://shopify/BulkOperation/%d", len(f.ops)+1), Status: "CREATED", CreatedAt: f.clock}
+	op := &bulksync.BulkOperation{GID: fmt.Sprintf("gid://shopify/BulkOperation/%d", len(f.ops)+1), Status: "CREATED", CreatedAt: f.clock, Query: query}
 	f.ops[op.GID] = op
 	f.resource[op.GID] = resourceOf(query)
+	f.current = op.GID
+	if f.lose > 0 {
+		f.lose--
+		return bulksync.BulkOperation{}, errors.New("connection reset by peer")
+	}
 	return *op, nil
+}
+
+func (f *fakeShopify) CurrentBulkOperation(context.Context) (bulksync.BulkOperation, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if op, ok := f.ops[f.current]; ok {
+		return *op, nil
+	}
+	return bulksync.BulkOperation{}, nil
 }
 
 func (f *fakeShopify) BulkOperation(_ context.Context, gid string) (bulksync.BulkOperation, error) {
@@ -474,5 +493,32 @@ func TestPagedResource(t *testing.T) {
 	h = history(e)
 	if r := h.Runs["run-3"]; !r.Failed || !h.Watermarks["product_deletions"].Equal(wm2) {
 		t.Errorf("run %+v, watermark %s (want %s)", r, h.Watermarks["product_deletions"], wm2)
+	}
+}
+
+// A submission whose answer was lost (Shopify started the export, the workflow never heard) is
+// adopted on the next attempt instead of waiting for it and submitting another.
+func TestLostSubmissionAnswerIsAdopted(t *testing.T) {
+	e := setup(t)
+	api := newFakeShopify(map[string]int{"products": 20, "orders": 30, "inventory": 5})
+	api.lose = 1
+	ex := &fakeExports{codec: e.codec}
+	if _, err := e.workflow(api, ex).Sync(context.Background(), "run-1", bulksync.ModeFull, "cli", events.SourceOperator,
+		events.Actor{Type: events.ActorOperator, ID: "test"}); err == nil {
+		t.Fatal("the lost answer went unnoticed")
+	}
+	if _, err := e.workflow(api, ex).Sync(context.Background(), "run-2", bulksync.ModeFull, "cli", events.SourceOperator,
+		events.Actor{Type: events.ActorOperator, ID: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	resources := map[string]int{}
+	for _, q := range api.queries {
+		resources[resourceOf(q)]++
+	}
+	if resources["products"] != 1 {
+		t.Errorf("products exported %d times, want once (the first export adopted)", resources["products"])
+	}
+	if r := history(e).Runs["run-1"]; r == nil || !r.Completed {
+		t.Errorf("run-1 not completed: %+v", r)
 	}
 }
