@@ -15,9 +15,9 @@ var (
 	// orders it wrote. The row comparison is version.beats: (updated_at, webhook — a NULL
 	// bulk_operation_id — above snapshot, bulk operation id).
 	upsertOrders = `
-INSERT INTO orders (` + orderColumns.names("") + `, projected_at)
-SELECT ` + orderColumns.names("r.") + `, now() FROM ` + orderColumns.recordset("$1") + `
-ON CONFLICT (order_id) DO UPDATE SET ` + orderColumns.setExcluded("order_id") + `, projected_at = now()
+INSERT INTO orders (` + orderColumns.Names("") + `, projected_at)
+SELECT ` + orderColumns.Names("r.") + `, now() FROM ` + orderColumns.Recordset("$1") + `
+ON CONFLICT (order_id) DO UPDATE SET ` + orderColumns.SetExcluded("order_id") + `, projected_at = now()
 WHERE (orders.updated_at, orders.bulk_operation_id IS NULL, COALESCE(orders.bulk_operation_id, 0))
     < (excluded.updated_at, excluded.bulk_operation_id IS NULL, COALESCE(excluded.bulk_operation_id, 0))
 RETURNING order_id`
@@ -28,22 +28,22 @@ SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[])
 ON CONFLICT DO NOTHING`
 
 	stageLines = `
-INSERT INTO order_line_item_snapshots (` + stagedLineColumns.names("") + `)
-SELECT ` + stagedLineColumns.names("r.") + ` FROM ` + stagedLineColumns.recordset("$1") + `
+INSERT INTO order_line_item_snapshots (` + stagedLineColumns.Names("") + `)
+SELECT ` + stagedLineColumns.Names("r.") + ` FROM ` + stagedLineColumns.Recordset("$1") + `
 ON CONFLICT DO NOTHING`
 
 	deleteLines = `DELETE FROM order_line_items WHERE order_id = ANY($1::bigint[])`
 
 	insertLines = `
-INSERT INTO order_line_items (` + liveLineColumns.names("") + `)
-SELECT ` + liveLineColumns.names("r.") + ` FROM ` + liveLineColumns.recordset("$1") + `
+INSERT INTO order_line_items (` + liveLineColumns.Names("") + `)
+SELECT ` + liveLineColumns.Names("r.") + ` FROM ` + liveLineColumns.Recordset("$1") + `
 ON CONFLICT (order_id, line_item_id) DO NOTHING`
 
 	// promoteSnapshotLines copies the kept-aside lines of the bulk operation that wrote each
 	// order's row into its lines; lines already there (an earlier batch promoted them) stay.
 	promoteSnapshotLines = `
-INSERT INTO order_line_items (` + lineColumns.names("") + `, position)
-SELECT ` + lineColumns.names("s.") + `, NULL
+INSERT INTO order_line_items (` + lineColumns.Names("") + `, position)
+SELECT ` + lineColumns.Names("s.") + `, NULL
 FROM order_line_item_snapshots s JOIN orders o ON o.order_id = s.order_id AND o.bulk_operation_id = s.bulk_operation_id
 WHERE s.order_id = ANY($1::bigint[])
 ON CONFLICT (order_id, line_item_id) DO NOTHING`
@@ -56,23 +56,23 @@ DELETE FROM order_line_item_snapshots s USING order_snapshots h
 WHERE s.order_id = ANY($1::bigint[]) AND h.order_id = s.order_id AND h.bulk_operation_id = s.bulk_operation_id`
 
 	insertRefunds = `
-INSERT INTO refunds (` + refundColumns.names("") + `, projected_at)
-SELECT ` + refundColumns.names("r.") + `, now() FROM ` + refundColumns.recordset("$1") + `
+INSERT INTO refunds (` + refundColumns.Names("") + `, projected_at)
+SELECT ` + refundColumns.Names("r.") + `, now() FROM ` + refundColumns.Recordset("$1") + `
 ON CONFLICT (refund_id) DO NOTHING`
 
 	insertRefundLines = `
-INSERT INTO refund_line_items (` + refundLineColumns.names("") + `)
-SELECT ` + refundLineColumns.names("r.") + ` FROM ` + refundLineColumns.recordset("$1") + `
+INSERT INTO refund_line_items (` + refundLineColumns.Names("") + `)
+SELECT ` + refundLineColumns.Names("r.") + ` FROM ` + refundLineColumns.Recordset("$1") + `
 ON CONFLICT DO NOTHING`
 
 	insertRefundTransactions = `
-INSERT INTO refund_transactions (` + refundTransactionColumns.names("") + `)
-SELECT ` + refundTransactionColumns.names("r.") + ` FROM ` + refundTransactionColumns.recordset("$1") + `
+INSERT INTO refund_transactions (` + refundTransactionColumns.Names("") + `)
+SELECT ` + refundTransactionColumns.Names("r.") + ` FROM ` + refundTransactionColumns.Recordset("$1") + `
 ON CONFLICT DO NOTHING`
 
 	insertRefundAdjustments = `
-INSERT INTO refund_order_adjustments (` + refundAdjustmentColumns.names("") + `)
-SELECT ` + refundAdjustmentColumns.names("r.") + ` FROM ` + refundAdjustmentColumns.recordset("$1") + `
+INSERT INTO refund_order_adjustments (` + refundAdjustmentColumns.Names("") + `)
+SELECT ` + refundAdjustmentColumns.Names("r.") + ` FROM ` + refundAdjustmentColumns.Recordset("$1") + `
 ON CONFLICT DO NOTHING`
 )
 

@@ -16,6 +16,7 @@ import (
 	"github.com/storeline/storeline/events"
 	"github.com/storeline/storeline/projections"
 	"github.com/storeline/storeline/projections/orders"
+	"github.com/storeline/storeline/projections/recordset"
 	"github.com/storeline/storeline/testkit"
 )
 
@@ -213,7 +214,7 @@ func expectOrder(o *events.Order, bulk *int64, lines []events.OrderLineItem, ref
 		FulfillmentStatus: o.FulfillmentStatus, ProcessedAt: o.ProcessedAt, CancelledAt: o.CancelledAt,
 		CancelReason: o.CancelReason, ClosedAt: o.ClosedAt, TaxesIncluded: o.TaxesIncluded, Test: o.Test,
 		CustomerID: optID(o.CustomerID), CustomerGID: o.CustomerGID, SourceName: o.SourceName,
-		Tags: nonNil(o.Tags), DiscountCodes: nonNil(o.DiscountCodes), PaymentGatewayNames: nonNil(o.PaymentGatewayNames),
+		Tags: recordset.NonNil(o.Tags), DiscountCodes: recordset.NonNil(o.DiscountCodes), PaymentGatewayNames: recordset.NonNil(o.PaymentGatewayNames),
 		LocationID: optID(o.LocationID), LocationGID: o.LocationGID, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 		LineItems: []orders.LineItem{}, Fulfillments: []orders.Fulfillment{}, Refunds: []orders.Refund{}, BulkOperationID: optID(bulk),
 	}
@@ -231,7 +232,7 @@ func expectOrder(o *events.Order, bulk *int64, lines []events.OrderLineItem, ref
 		ef := orders.Fulfillment{ID: id(f.FulfillmentID), GID: f.FulfillmentGID, Name: f.Name, Status: f.Status,
 			ShipmentStatus: f.ShipmentStatus, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt, LocationID: optID(f.LocationID),
 			LocationGID: f.LocationGID, Service: f.Service, TrackingCompany: f.TrackingCompany, TrackingNumber: f.TrackingNumber,
-			TrackingNumbers: nonNil(f.TrackingNumbers), TrackingURL: f.TrackingURL, TrackingURLs: nonNil(f.TrackingUrls),
+			TrackingNumbers: recordset.NonNil(f.TrackingNumbers), TrackingURL: f.TrackingURL, TrackingURLs: recordset.NonNil(f.TrackingUrls),
 			LineItems: []orders.FulfillmentLineItem{}}
 		for _, fl := range f.LineItems {
 			ef.LineItems = append(ef.LineItems, orders.FulfillmentLineItem{LineItemID: id(fl.LineItemID), LineItemGID: fl.LineItemGID, Quantity: fl.Quantity})
@@ -280,13 +281,6 @@ func optDec(m *events.Money) *string {
 		return nil
 	}
 	return ptr(dec(*m))
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
 
 // checkEqual compares the read model with the expected orders, field by field through JSON.

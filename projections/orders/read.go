@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/storeline/storeline/projections/recordset"
 )
 
 // ErrNotFound is returned for an order the read model does not hold.
@@ -234,7 +236,7 @@ func (r *Reader) order(ctx context.Context, cond string, arg any) (*Order, error
 		return nil, fmt.Errorf("read order %v: %w", arg, err)
 	}
 	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
-	o.ProcessedAt, o.CancelledAt, o.ClosedAt = optUTC(o.ProcessedAt), optUTC(o.CancelledAt), optUTC(o.ClosedAt)
+	o.ProcessedAt, o.CancelledAt, o.ClosedAt = recordset.OptUTC(o.ProcessedAt), recordset.OptUTC(o.CancelledAt), recordset.OptUTC(o.ClosedAt)
 	for i := range o.Fulfillments {
 		f := &o.Fulfillments[i]
 		f.CreatedAt, f.UpdatedAt = f.CreatedAt.UTC(), f.UpdatedAt.UTC()
@@ -272,7 +274,7 @@ FROM refunds WHERE order_id = $1 ORDER BY created_at, refund_id`, orderID).Query
 		o.Refunds, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Refund, error) {
 			var rf Refund
 			err := row.Scan(&rf.ID, &rf.GID, &rf.OrderID, &rf.OrderGID, &rf.CreatedAt, &rf.ProcessedAt, &rf.Restock)
-			rf.CreatedAt, rf.ProcessedAt = rf.CreatedAt.UTC(), optUTC(rf.ProcessedAt)
+			rf.CreatedAt, rf.ProcessedAt = rf.CreatedAt.UTC(), recordset.OptUTC(rf.ProcessedAt)
 			rf.RefundLineItems, rf.Transactions, rf.OrderAdjustments = []RefundLineItem{}, []Transaction{}, []OrderAdjustment{}
 			return rf, err
 		})
@@ -310,7 +312,7 @@ WHERE r.order_id = $1 ORDER BY t.refund_id, t.position`, orderID).Query(func(row
 		_, err := pgx.ForEachRow(rows, []any{&refundID, &t.ID, &t.GID, &t.ParentID, &t.ParentGID, &t.Kind, &t.Status,
 			&t.Gateway, &t.Amount, &t.Currency, &t.CreatedAt, &t.ProcessedAt, &t.Test, &t.ErrorCode}, func() error {
 			if rf := byRefund[refundID]; rf != nil {
-				t.CreatedAt, t.ProcessedAt = t.CreatedAt.UTC(), optUTC(t.ProcessedAt)
+				t.CreatedAt, t.ProcessedAt = t.CreatedAt.UTC(), recordset.OptUTC(t.ProcessedAt)
 				rf.Transactions = append(rf.Transactions, t)
 			}
 			t = Transaction{}

@@ -4,11 +4,12 @@ import (
 	"time"
 
 	"github.com/storeline/storeline/events"
+	"github.com/storeline/storeline/projections/recordset"
 )
 
 // Rows as the statements of fold.go read them (jsonb_to_recordset): JSON field = column name.
 
-var orderColumns = columns{
+var orderColumns = recordset.Columns{
 	{"order_id", "bigint"}, {"order_gid", "text"}, {"shop", "text"}, {"name", "text"}, {"order_number", "bigint"},
 	{"currency", "text"}, {"presentment_currency", "text"},
 	{"total_price", "numeric"}, {"subtotal_price", "numeric"}, {"total_tax", "numeric"}, {"total_discounts", "numeric"},
@@ -71,20 +72,20 @@ func newOrderRow(v *version) orderRow {
 	row := orderRow{
 		OrderID: o.OrderID, OrderGID: o.OrderGID, Shop: v.env.Shop, Name: o.Name, OrderNumber: o.OrderNumber,
 		Currency: o.Currency, PresentmentCurrency: o.PresentmentCurrency,
-		TotalPrice: amount(o.TotalPrice), SubtotalPrice: amount(o.SubtotalPrice), TotalTax: amount(o.TotalTax),
-		TotalDiscounts: amount(o.TotalDiscounts), TotalShipping: optAmount(o.TotalShipping),
-		TotalLineItemsPrice: optAmount(o.TotalLineItemsPrice), CurrentTotalPrice: optAmount(o.CurrentTotalPrice),
-		CurrentSubtotalPrice: optAmount(o.CurrentSubtotalPrice), CurrentTotalTax: optAmount(o.CurrentTotalTax),
-		CurrentTotalDiscounts: optAmount(o.CurrentTotalDiscounts),
+		TotalPrice: recordset.Amount(o.TotalPrice), SubtotalPrice: recordset.Amount(o.SubtotalPrice), TotalTax: recordset.Amount(o.TotalTax),
+		TotalDiscounts: recordset.Amount(o.TotalDiscounts), TotalShipping: recordset.OptAmount(o.TotalShipping),
+		TotalLineItemsPrice: recordset.OptAmount(o.TotalLineItemsPrice), CurrentTotalPrice: recordset.OptAmount(o.CurrentTotalPrice),
+		CurrentSubtotalPrice: recordset.OptAmount(o.CurrentSubtotalPrice), CurrentTotalTax: recordset.OptAmount(o.CurrentTotalTax),
+		CurrentTotalDiscounts: recordset.OptAmount(o.CurrentTotalDiscounts),
 		FinancialStatus:       o.FinancialStatus, FulfillmentStatus: o.FulfillmentStatus,
-		ProcessedAt: optUTC(o.ProcessedAt), CancelledAt: optUTC(o.CancelledAt), CancelReason: o.CancelReason,
-		ClosedAt:      optUTC(o.ClosedAt),
+		ProcessedAt: recordset.OptUTC(o.ProcessedAt), CancelledAt: recordset.OptUTC(o.CancelledAt), CancelReason: o.CancelReason,
+		ClosedAt:      recordset.OptUTC(o.ClosedAt),
 		TaxesIncluded: o.TaxesIncluded, Test: o.Test,
 		CustomerID: o.CustomerID, CustomerGID: o.CustomerGID, SourceName: o.SourceName,
-		Tags: nonNil(o.Tags), DiscountCodes: nonNil(o.DiscountCodes), PaymentGatewayNames: nonNil(o.PaymentGatewayNames),
+		Tags: recordset.NonNil(o.Tags), DiscountCodes: recordset.NonNil(o.DiscountCodes), PaymentGatewayNames: recordset.NonNil(o.PaymentGatewayNames),
 		LocationID: o.LocationID, LocationGID: o.LocationGID,
 		Fulfillments: make([]Fulfillment, len(o.Fulfillments)),
-		CreatedAt:    utc(o.CreatedAt), UpdatedAt: utc(o.UpdatedAt),
+		CreatedAt:    recordset.UTC(o.CreatedAt), UpdatedAt: recordset.UTC(o.UpdatedAt),
 		BulkOperationID: v.bulkOperationID, LastEventID: v.env.EventID,
 	}
 	for i, f := range o.Fulfillments {
@@ -95,21 +96,21 @@ func newOrderRow(v *version) orderRow {
 
 func newFulfillment(f events.OrderFulfillment) Fulfillment {
 	out := Fulfillment{
-		ID: idString(f.FulfillmentID), GID: f.FulfillmentGID, Name: f.Name, Status: f.Status,
-		ShipmentStatus: f.ShipmentStatus, CreatedAt: utc(f.CreatedAt), UpdatedAt: utc(f.UpdatedAt),
-		LocationID: optIDString(f.LocationID), LocationGID: f.LocationGID, Service: f.Service,
-		TrackingCompany: f.TrackingCompany, TrackingNumber: f.TrackingNumber, TrackingNumbers: nonNil(f.TrackingNumbers),
-		TrackingURL: f.TrackingURL, TrackingURLs: nonNil(f.TrackingUrls),
+		ID: recordset.IDString(f.FulfillmentID), GID: f.FulfillmentGID, Name: f.Name, Status: f.Status,
+		ShipmentStatus: f.ShipmentStatus, CreatedAt: recordset.UTC(f.CreatedAt), UpdatedAt: recordset.UTC(f.UpdatedAt),
+		LocationID: recordset.OptIDString(f.LocationID), LocationGID: f.LocationGID, Service: f.Service,
+		TrackingCompany: f.TrackingCompany, TrackingNumber: f.TrackingNumber, TrackingNumbers: recordset.NonNil(f.TrackingNumbers),
+		TrackingURL: f.TrackingURL, TrackingURLs: recordset.NonNil(f.TrackingUrls),
 		LineItems: make([]FulfillmentLineItem, len(f.LineItems)),
 	}
 	for i, li := range f.LineItems {
-		out.LineItems[i] = FulfillmentLineItem{LineItemID: idString(li.LineItemID), LineItemGID: li.LineItemGID, Quantity: li.Quantity}
+		out.LineItems[i] = FulfillmentLineItem{LineItemID: recordset.IDString(li.LineItemID), LineItemGID: li.LineItemGID, Quantity: li.Quantity}
 	}
 	return out
 }
 
 // lineColumns are the columns order_line_items and order_line_item_snapshots share.
-var lineColumns = columns{
+var lineColumns = recordset.Columns{
 	{"order_id", "bigint"}, {"line_item_id", "bigint"}, {"line_item_gid", "text"},
 	{"product_id", "bigint"}, {"product_gid", "text"}, {"variant_id", "bigint"}, {"variant_gid", "text"},
 	{"title", "text"}, {"variant_title", "text"}, {"sku", "text"}, {"vendor", "text"},
@@ -120,10 +121,10 @@ var lineColumns = columns{
 }
 
 // liveLineColumns adds a webhook line's place in its order's list.
-var liveLineColumns = append(append(columns{}, lineColumns...), column{"position", "int"})
+var liveLineColumns = append(append(recordset.Columns{}, lineColumns...), recordset.Column{"position", "int"})
 
 // stagedLineColumns adds the bulk operation that exported the line.
-var stagedLineColumns = append(append(columns{}, lineColumns...), column{"bulk_operation_id", "bigint"})
+var stagedLineColumns = append(append(recordset.Columns{}, lineColumns...), recordset.Column{"bulk_operation_id", "bigint"})
 
 type lineRow struct {
 	OrderID             int64   `json:"order_id"`
@@ -158,13 +159,13 @@ func newLineRow(orderID int64, li *events.OrderLineItem) lineRow {
 		ProductID: li.ProductID, ProductGID: li.ProductGID, VariantID: li.VariantID, VariantGID: li.VariantGID,
 		Title: li.Title, VariantTitle: li.VariantTitle, SKU: li.SKU, Vendor: li.Vendor,
 		Quantity: li.Quantity, CurrentQuantity: li.CurrentQuantity, Currency: li.Price.CurrencyCode,
-		Price: amount(li.Price), TotalDiscount: amount(li.TotalDiscount), TotalTax: optAmount(li.TotalTax),
+		Price: recordset.Amount(li.Price), TotalDiscount: recordset.Amount(li.TotalDiscount), TotalTax: recordset.OptAmount(li.TotalTax),
 		RequiresShipping: li.RequiresShipping, Taxable: li.Taxable, GiftCard: li.GiftCard,
 		FulfillableQuantity: li.FulfillableQuantity, FulfillmentStatus: li.FulfillmentStatus,
 	}
 }
 
-var refundColumns = columns{
+var refundColumns = recordset.Columns{
 	{"refund_id", "bigint"}, {"refund_gid", "text"}, {"order_id", "bigint"}, {"order_gid", "text"}, {"shop", "text"},
 	{"created_at", "timestamptz"}, {"processed_at", "timestamptz"}, {"restock", "boolean"}, {"last_event_id", "uuid"},
 }
@@ -181,7 +182,7 @@ type refundRow struct {
 	LastEventID string     `json:"last_event_id"`
 }
 
-var refundLineColumns = columns{
+var refundLineColumns = recordset.Columns{
 	{"refund_id", "bigint"}, {"refund_line_item_id", "bigint"}, {"position", "int"}, {"refund_line_item_gid", "text"},
 	{"line_item_id", "bigint"}, {"line_item_gid", "text"}, {"product_id", "bigint"}, {"product_gid", "text"},
 	{"variant_id", "bigint"}, {"variant_gid", "text"}, {"quantity", "int"}, {"restock_type", "text"},
@@ -208,7 +209,7 @@ type refundLineRow struct {
 	TotalTax          string  `json:"total_tax"`
 }
 
-var refundTransactionColumns = columns{
+var refundTransactionColumns = recordset.Columns{
 	{"refund_id", "bigint"}, {"transaction_id", "bigint"}, {"position", "int"}, {"transaction_gid", "text"},
 	{"parent_id", "bigint"}, {"parent_gid", "text"}, {"kind", "text"}, {"status", "text"}, {"gateway", "text"},
 	{"amount", "numeric"}, {"currency", "text"}, {"created_at", "timestamptz"}, {"processed_at", "timestamptz"},
@@ -233,7 +234,7 @@ type refundTransactionRow struct {
 	ErrorCode      *string    `json:"error_code"`
 }
 
-var refundAdjustmentColumns = columns{
+var refundAdjustmentColumns = recordset.Columns{
 	{"refund_id", "bigint"}, {"order_adjustment_id", "bigint"}, {"position", "int"}, {"order_adjustment_gid", "text"},
 	{"kind", "text"}, {"reason", "text"}, {"currency", "text"}, {"amount", "numeric"}, {"tax_amount", "numeric"},
 }
@@ -261,7 +262,7 @@ type refundRows struct {
 func newRefundRows(env *events.Envelope, r *events.Refund) refundRows {
 	out := refundRows{refund: refundRow{
 		RefundID: r.RefundID, RefundGID: r.RefundGID, OrderID: r.OrderID, OrderGID: r.OrderGID, Shop: env.Shop,
-		CreatedAt: utc(r.CreatedAt), ProcessedAt: optUTC(r.ProcessedAt), Restock: r.Restock, LastEventID: env.EventID,
+		CreatedAt: recordset.UTC(r.CreatedAt), ProcessedAt: recordset.OptUTC(r.ProcessedAt), Restock: r.Restock, LastEventID: env.EventID,
 	}}
 	for i, li := range r.RefundLineItems {
 		out.lines = append(out.lines, refundLineRow{
@@ -269,21 +270,21 @@ func newRefundRows(env *events.Envelope, r *events.Refund) refundRows {
 			LineItemID: li.LineItemID, LineItemGID: li.LineItemGID, ProductID: li.ProductID, ProductGID: li.ProductGID,
 			VariantID: li.VariantID, VariantGID: li.VariantGID, Quantity: li.Quantity, RestockType: li.RestockType,
 			LocationID: li.LocationID, LocationGID: li.LocationGID, Currency: li.Subtotal.CurrencyCode,
-			Subtotal: amount(li.Subtotal), TotalTax: amount(li.TotalTax),
+			Subtotal: recordset.Amount(li.Subtotal), TotalTax: recordset.Amount(li.TotalTax),
 		})
 	}
 	for i, t := range r.Transactions {
 		out.transactions = append(out.transactions, refundTransactionRow{
 			RefundID: r.RefundID, TransactionID: t.TransactionID, Position: i, TransactionGID: t.TransactionGID,
 			ParentID: t.ParentID, ParentGID: t.ParentGID, Kind: t.Kind, Status: t.Status, Gateway: t.Gateway,
-			Amount: amount(t.Amount), Currency: t.Amount.CurrencyCode, CreatedAt: utc(t.CreatedAt),
-			ProcessedAt: optUTC(t.ProcessedAt), Test: t.Test, ErrorCode: t.ErrorCode,
+			Amount: recordset.Amount(t.Amount), Currency: t.Amount.CurrencyCode, CreatedAt: recordset.UTC(t.CreatedAt),
+			ProcessedAt: recordset.OptUTC(t.ProcessedAt), Test: t.Test, ErrorCode: t.ErrorCode,
 		})
 	}
 	for i, a := range r.OrderAdjustments {
 		out.adjustments = append(out.adjustments, refundAdjustmentRow{
 			RefundID: r.RefundID, OrderAdjustmentID: a.OrderAdjustmentID, Position: i, OrderAdjustmentGID: a.OrderAdjustmentGID,
-			Kind: a.Kind, Reason: a.Reason, Currency: a.Amount.CurrencyCode, Amount: amount(a.Amount), TaxAmount: amount(a.TaxAmount),
+			Kind: a.Kind, Reason: a.Reason, Currency: a.Amount.CurrencyCode, Amount: recordset.Amount(a.Amount), TaxAmount: recordset.Amount(a.TaxAmount),
 		})
 	}
 	return out

@@ -16,9 +16,9 @@ var (
 	// bulk_operation_id — above webhook, bulk operation id); a tombstone without a version yet
 	// has no updated_at and takes any. deleted_at is not touched: a tombstone stays one.
 	upsertProducts = `
-INSERT INTO products (` + productColumns.names("") + `, projected_at)
-SELECT ` + productColumns.names("r.") + `, now() FROM ` + productColumns.recordset("$1") + `
-ON CONFLICT (product_id) DO UPDATE SET ` + productColumns.setExcluded("product_id") + `, projected_at = now()
+INSERT INTO products (` + productColumns.Names("") + `, projected_at)
+SELECT ` + productColumns.Names("r.") + `, now() FROM ` + productColumns.Recordset("$1") + `
+ON CONFLICT (product_id) DO UPDATE SET ` + productColumns.SetExcluded("product_id") + `, projected_at = now()
 WHERE products.updated_at IS NULL
    OR (products.updated_at, products.bulk_operation_id IS NOT NULL, COALESCE(products.bulk_operation_id, 0))
       < (excluded.updated_at, excluded.bulk_operation_id IS NOT NULL, COALESCE(excluded.bulk_operation_id, 0))
@@ -37,28 +37,28 @@ SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[])
 ON CONFLICT DO NOTHING`
 
 	stageVariants = `
-INSERT INTO product_variant_snapshots (` + stagedVariantColumns.names("") + `)
-SELECT ` + stagedVariantColumns.names("r.") + ` FROM ` + stagedVariantColumns.recordset("$1") + `
+INSERT INTO product_variant_snapshots (` + stagedVariantColumns.Names("") + `)
+SELECT ` + stagedVariantColumns.Names("r.") + ` FROM ` + stagedVariantColumns.Recordset("$1") + `
 ON CONFLICT DO NOTHING`
 
 	// upsertWebhookVariants writes the variants of webhook versions that won, stamped with the
 	// version (products.last_event_id); setUnitCosts fills in their unit cost.
 	upsertWebhookVariants = `
-INSERT INTO product_variants (` + variantColumns.names("") + `, version_event_id)
-SELECT ` + variantColumns.names("r.") + `, p.last_event_id
-FROM ` + variantColumns.recordset("$1") + ` JOIN products p ON p.product_id = r.product_id
+INSERT INTO product_variants (` + variantColumns.Names("") + `, version_event_id)
+SELECT ` + variantColumns.Names("r.") + `, p.last_event_id
+FROM ` + variantColumns.Recordset("$1") + ` JOIN products p ON p.product_id = r.product_id
 WHERE p.deleted_at IS NULL
-ON CONFLICT (product_id, variant_id) DO UPDATE SET ` + variantColumns.setExcluded("product_id", "variant_id") + `,
+ON CONFLICT (product_id, variant_id) DO UPDATE SET ` + variantColumns.SetExcluded("product_id", "variant_id") + `,
     version_event_id = excluded.version_event_id`
 
 	// promoteSnapshotVariants copies the kept-aside variants of the bulk operation that wrote
 	// each product's row into its variants, stamped with that version.
 	promoteSnapshotVariants = `
-INSERT INTO product_variants (` + variantColumns.names("") + `, version_event_id)
-SELECT ` + variantColumns.names("s.") + `, p.last_event_id
+INSERT INTO product_variants (` + variantColumns.Names("") + `, version_event_id)
+SELECT ` + variantColumns.Names("s.") + `, p.last_event_id
 FROM product_variant_snapshots s JOIN products p ON p.product_id = s.product_id AND p.bulk_operation_id = s.bulk_operation_id
 WHERE s.product_id = ANY($1::bigint[]) AND p.deleted_at IS NULL
-ON CONFLICT (product_id, variant_id) DO UPDATE SET ` + variantColumns.setExcluded("product_id", "variant_id") + `,
+ON CONFLICT (product_id, variant_id) DO UPDATE SET ` + variantColumns.SetExcluded("product_id", "variant_id") + `,
     version_event_id = excluded.version_event_id`
 
 	// sweepVariants removes the variants of deleted products and those an older version wrote.

@@ -17,6 +17,7 @@ import (
 	"github.com/storeline/storeline/events"
 	"github.com/storeline/storeline/projections"
 	"github.com/storeline/storeline/projections/products"
+	"github.com/storeline/storeline/projections/recordset"
 	"github.com/storeline/storeline/testkit"
 )
 
@@ -171,9 +172,9 @@ func (h history) expected() map[int64]*products.Product {
 		if s.product != nil {
 			v := s.product
 			p.GID, p.Shop, p.Title, p.Handle, p.Vendor, p.ProductType, p.Status = v.ProductGID, testShop, v.Title, v.Handle, v.Vendor, v.ProductType, v.Status
-			p.Tags, p.FeaturedImageURL, p.CreatedAt, p.UpdatedAt, p.PublishedAt = nonNil(v.Tags), v.FeaturedImageURL, v.CreatedAt, v.UpdatedAt, v.PublishedAt
+			p.Tags, p.FeaturedImageURL, p.CreatedAt, p.UpdatedAt, p.PublishedAt = recordset.NonNil(v.Tags), v.FeaturedImageURL, v.CreatedAt, v.UpdatedAt, v.PublishedAt
 			for _, o := range v.Options {
-				p.Options = append(p.Options, products.Option{ID: fmt.Sprint(o.OptionID), GID: o.OptionGID, Name: o.Name, Position: o.Position, Values: nonNil(o.Values)})
+				p.Options = append(p.Options, products.Option{ID: fmt.Sprint(o.OptionID), GID: o.OptionGID, Name: o.Name, Position: o.Position, Values: recordset.NonNil(o.Values)})
 			}
 			if s.bulk != nil {
 				p.BulkOperationID = ptr(fmt.Sprint(*s.bulk))
@@ -236,13 +237,6 @@ func optDec(m *events.Money) *string {
 		return nil
 	}
 	return ptr(dec(*m))
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
 
 func checkEqual(t *testing.T, r *products.Reader, ids []int64, want map[int64]*products.Product) {

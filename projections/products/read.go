@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/storeline/storeline/projections/recordset"
 )
 
 // ErrNotFound is returned for a product the read model does not hold (neither live nor deleted).
@@ -148,7 +150,7 @@ FROM product_variants WHERE product_id = $1 ORDER BY position, variant_id`, prod
 	if updated != nil {
 		p.UpdatedAt = updated.UTC()
 	}
-	p.PublishedAt, p.DeletedAt = optUTC(p.PublishedAt), optUTC(p.DeletedAt)
+	p.PublishedAt, p.DeletedAt = recordset.OptUTC(p.PublishedAt), recordset.OptUTC(p.DeletedAt)
 	return &p, nil
 }
 

@@ -4,11 +4,12 @@ import (
 	"time"
 
 	"github.com/storeline/storeline/events"
+	"github.com/storeline/storeline/projections/recordset"
 )
 
 // Rows as the statements of fold.go read them (jsonb_to_recordset): JSON field = column name.
 
-var productColumns = columns{
+var productColumns = recordset.Columns{
 	{"product_id", "bigint"}, {"product_gid", "text"}, {"shop", "text"}, {"title", "text"}, {"handle", "text"},
 	{"vendor", "text"}, {"product_type", "text"}, {"status", "text"}, {"tags", "text[]"}, {"options", "jsonb"},
 	{"featured_image_url", "text"}, {"created_at", "timestamptz"}, {"updated_at", "timestamptz"},
@@ -38,19 +39,19 @@ func newProductRow(v *version) productRow {
 	p := v.product
 	row := productRow{
 		ProductID: p.ProductID, ProductGID: p.ProductGID, Shop: v.env.Shop, Title: p.Title, Handle: p.Handle,
-		Vendor: p.Vendor, ProductType: p.ProductType, Status: p.Status, Tags: nonNil(p.Tags),
+		Vendor: p.Vendor, ProductType: p.ProductType, Status: p.Status, Tags: recordset.NonNil(p.Tags),
 		Options: make([]Option, len(p.Options)), FeaturedImageURL: p.FeaturedImageURL,
-		CreatedAt: utc(p.CreatedAt), UpdatedAt: utc(p.UpdatedAt), PublishedAt: optUTC(p.PublishedAt),
+		CreatedAt: recordset.UTC(p.CreatedAt), UpdatedAt: recordset.UTC(p.UpdatedAt), PublishedAt: recordset.OptUTC(p.PublishedAt),
 		BulkOperationID: v.bulkOperationID, LastEventID: v.env.EventID,
 	}
 	for i, o := range p.Options {
-		row.Options[i] = Option{ID: idString(o.OptionID), GID: o.OptionGID, Name: o.Name, Position: o.Position, Values: nonNil(o.Values)}
+		row.Options[i] = Option{ID: recordset.IDString(o.OptionID), GID: o.OptionGID, Name: o.Name, Position: o.Position, Values: recordset.NonNil(o.Values)}
 	}
 	return row
 }
 
 // variantColumns are the columns product_variants and product_variant_snapshots share.
-var variantColumns = columns{
+var variantColumns = recordset.Columns{
 	{"product_id", "bigint"}, {"variant_id", "bigint"}, {"variant_gid", "text"}, {"title", "text"},
 	{"sku", "text"}, {"barcode", "text"}, {"position", "int"}, {"currency", "text"},
 	{"price", "numeric"}, {"compare_at_price", "numeric"}, {"unit_cost", "numeric"},
@@ -62,7 +63,7 @@ var variantColumns = columns{
 }
 
 // stagedVariantColumns adds the bulk operation that exported the variant.
-var stagedVariantColumns = append(append(columns{}, variantColumns...), column{"bulk_operation_id", "bigint"})
+var stagedVariantColumns = append(append(recordset.Columns{}, variantColumns...), recordset.Column{"bulk_operation_id", "bigint"})
 
 type variantRow struct {
 	ProductID         int64     `json:"product_id"`
@@ -95,11 +96,11 @@ type variantRow struct {
 func newVariantRow(productID int64, v *events.ProductVariant) variantRow {
 	return variantRow{
 		ProductID: productID, VariantID: v.VariantID, VariantGID: v.VariantGID, Title: v.Title, SKU: v.SKU,
-		Barcode: v.Barcode, Position: v.Position, Currency: v.Price.CurrencyCode, Price: amount(v.Price),
-		CompareAtPrice: optAmount(v.CompareAtPrice), UnitCost: optAmount(v.UnitCost),
+		Barcode: v.Barcode, Position: v.Position, Currency: v.Price.CurrencyCode, Price: recordset.Amount(v.Price),
+		CompareAtPrice: recordset.OptAmount(v.CompareAtPrice), UnitCost: recordset.OptAmount(v.UnitCost),
 		InventoryItemID: v.InventoryItemID, InventoryItemGID: v.InventoryItemGID, InventoryQuantity: v.InventoryQuantity,
 		InventoryPolicy: v.InventoryPolicy, Taxable: v.Taxable, RequiresShipping: v.RequiresShipping,
 		Weight: v.Weight, WeightUnit: v.WeightUnit, Option1: v.Option1, Option2: v.Option2, Option3: v.Option3,
-		CreatedAt: utc(v.CreatedAt), UpdatedAt: utc(v.UpdatedAt),
+		CreatedAt: recordset.UTC(v.CreatedAt), UpdatedAt: recordset.UTC(v.UpdatedAt),
 	}
 }
