@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -41,7 +42,13 @@ type idp struct {
 func newIDP(t *testing.T) *idp {
 	i := &idp{t: t}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+	// Discovery is answered under any path and always names the server's root as issuer, so a
+	// verifier configured with a longer issuer meets a mismatching document.
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/.well-known/openid-configuration") {
+			http.NotFound(w, r)
+			return
+		}
 		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": i.srv.URL, "jwks_uri": i.srv.URL + "/certs"})
 	})
 	mux.HandleFunc("/certs", func(w http.ResponseWriter, r *http.Request) {
@@ -439,21 +446,50 @@ func noneToken(kid string, c map[string]any) string {
 	return enc(h) + "." + enc(p) + "."
 }
 
+// tamper swaps the payload for one that claims to be root, keeping the original signature.
 func tamper(t *testing.T, tok, iss string) string {
 	t.Helper()
-	var parts [3]string
-	n := 0
-	start := 0
-	for idx, ch := range tok {
-		if ch == '.' {
-			parts[n] = tok[start:idx]
-			n++
-			start = idx + 1
-		}
-	}
-	parts[2] = tok[start:]
+	parts := strings.Split(tok, ".")
 	c := claims(iss)
 	c["email"] = "root@example.com"
 	p, _ := json.Marshal(c)
 	return parts[0] + "." + base64.RawURLEncoding.EncodeToString(p) + "." + parts[2]
+}
+
+func TestRevokedKeyDisappearsAfterMaxKeyAge(t *testing.T) {
+	i := newIDP(t)
+	old, next := rsaKey(t, "k1"), rsaKey(t, "k2")
+	i.publish(old)
+	clock := &fakeClock{now: t0}
+	v := newTestVerifier(t, i, clock, func(c *Config) { c.ClockSkew = 2 * time.Hour })
+	tok := sign(t, old, claims(i.srv.URL))
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	i.publish(next) // k1 revoked
+	clock.Advance(30 * time.Minute)
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Fatalf("within MaxKeyAge the cached key still verifies: %v", err)
+	}
+	clock.Advance(31 * time.Minute)
+	if _, err := v.Verify(context.Background(), tok); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("err = %v, want the revoked key refused after MaxKeyAge", err)
+	}
+}
+
+func TestDiscoveryIssuerMismatch(t *testing.T) {
+	i := newIDP(t)
+	rk := rsaKey(t, "k1")
+	i.publish(rk)
+	// The discovery document names i.srv.URL; a verifier configured for another issuer at the
+	// same address must not trust its keys.
+	v := newTestVerifier(t, i, &fakeClock{now: t0}, func(c *Config) { c.Issuer = i.srv.URL + "/other" })
+	c := claims(i.srv.URL + "/other")
+	_, err := v.Verify(context.Background(), sign(t, rk, c))
+	if !errors.Is(err, ErrInvalidToken) || !strings.Contains(err.Error(), "OpenID discovery: issuer") {
+		t.Fatalf("err = %v, want refused for the discovery issuer mismatch", err)
+	}
+	if n := i.fetches.Load(); n != 0 {
+		t.Fatalf("JWKS fetched %d times, want 0", n)
+	}
 }
