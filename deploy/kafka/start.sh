@@ -127,7 +127,13 @@ java_opts=(
 
 # Format storage once (KRaft needs a cluster id and meta.properties).
 if [[ ! -f "$DIR/data/meta.properties" ]]; then
-  cluster_id="$(python3 -c 'import base64,uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+  # A KRaft cluster id is 16 random bytes, base64url without padding (no python needed: a
+  # version manager's shim once answered nothing here, and the format step got no id).
+  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  if [[ ${#cluster_id} -ne 22 ]]; then
+    log "could not make a cluster id (got '$cluster_id')"
+    exit 1
+  fi
   if ! java "${java_opts[@]}" -cp "$libs/*" kafka.tools.StorageTool format \
     --config "$DIR/server.properties" --cluster-id "$cluster_id" --ignore-formatted \
     >>"$DIR/format.log" 2>&1; then
