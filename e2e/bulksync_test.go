@@ -29,12 +29,21 @@ const simulatedShopSecret = "shpss_simulated_shop"
 
 // simulatedShop starts a simulated Shopify shop's Admin API and configures the deployment for it.
 func simulatedShop(t *testing.T, d *deployment, size shopifysim.Size) (*shopifysim.Store, *shopifysim.AdminServer) {
+	return simulatedShopOn(t, d, size, nil)
+}
+
+// simulatedShopOn is simulatedShop with the Admin API behind wrap (nil: as it is).
+func simulatedShopOn(t *testing.T, d *deployment, size shopifysim.Size, wrap func(http.Handler) http.Handler) (*shopifysim.Store, *shopifysim.AdminServer) {
 	t.Helper()
 	store := shopifysim.Generate(7, size)
 	admin := shopifysim.NewAdminServer(store, shopifysim.AdminOptions{
 		Bulk: shopifysim.BulkOptions{StartAfter: 20 * time.Millisecond, RunFor: 100 * time.Millisecond},
 	})
-	srv := httptest.NewServer(admin)
+	var h http.Handler = admin
+	if wrap != nil {
+		h = wrap(admin)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	shops, err := json.Marshal([]map[string]any{{
 		"domain": store.Shop().MyshopifyDomain, "access_token": shopifysim.DefaultAccessToken,
@@ -91,7 +100,9 @@ func TestBulkSyncFromTheCommandLine(t *testing.T) {
 // watermark is each export's creation time.
 func TestBulkSyncSurvivesKillNine(t *testing.T) {
 	d := newDeployment(t)
-	store, admin := simulatedShop(t, d, shopifysim.Size{Products: 40, Orders: 2500})
+	// Results come over a slow link (a few hundred KB/s), so the kill lands mid-stream however
+	// fast the machine is.
+	store, admin := simulatedShopOn(t, d, shopifysim.Size{Products: 40, Orders: 2500}, slowResults)
 	shop := store.Shop().MyshopifyDomain
 	d.start()
 	ctx := context.Background()
@@ -291,4 +302,35 @@ func TestBulkSyncRequestedThroughTheAPI(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// slowResults serves bulk results at about 600 KB/s, as a slow link would.
+func slowResults(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/bulk-operation-outputs/") {
+			w = &throttledWriter{ResponseWriter: w}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type throttledWriter struct{ http.ResponseWriter }
+
+func (t *throttledWriter) Write(p []byte) (int, error) {
+	const chunk = 16 << 10
+	n := 0
+	for len(p) > 0 {
+		c := min(chunk, len(p))
+		m, err := t.ResponseWriter.Write(p[:c])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		if f, ok := t.ResponseWriter.(http.Flusher); ok {
+			f.Flush()
+		}
+		p = p[c:]
+		time.Sleep(25 * time.Millisecond) // the link's speed, not a wait for anything
+	}
+	return n, nil
 }
