@@ -18,8 +18,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/storeline/storeline/dedup"
 	"github.com/storeline/storeline/deadletter"
+	"github.com/storeline/storeline/dedup"
 	"github.com/storeline/storeline/events"
 	"github.com/storeline/storeline/testkit"
 )
