@@ -38,9 +38,9 @@ func TestWinningRules(t *testing.T) {
 	}{{"one event per batch", 1}, {"large batches", 0}} {
 		t.Run(mode.name, func(t *testing.T) {
 			e := setup(t)
-			e.append(t, log...)
-			e.start(t, mode.maxBatch, nil)
-			e.waitApplied(t, 60*time.Second)
+			e.Append(t, log...)
+			e.Start(t, mode.maxBatch, nil)
+			e.WaitApplied(t, 60*time.Second)
 			for _, c := range []struct {
 				item, location int64
 				want           string
@@ -81,9 +81,9 @@ func TestSnapshotsAndWebhooks(t *testing.T) {
 	}{{"one event per batch", 1}, {"large batches", 0}} {
 		t.Run(mode.name, func(t *testing.T) {
 			e := setup(t)
-			e.append(t, log...)
-			e.start(t, mode.maxBatch, nil)
-			e.waitApplied(t, 60*time.Second)
+			e.Append(t, log...)
+			e.Start(t, mode.maxBatch, nil)
+			e.WaitApplied(t, 60*time.Second)
 			for _, c := range []struct {
 				item, location int64
 				want           string
@@ -99,10 +99,10 @@ func TestSnapshotsAndWebhooks(t *testing.T) {
 
 func TestReaders(t *testing.T) {
 	e := setup(t)
-	e.append(t, level(1, 10, t0, ptr(int32(1)), "a"), level(1, 11, t0, nil, "a"), level(2, 10, t0, ptr(int32(2)), "a"))
-	e.start(t, 0, nil)
-	e.waitApplied(t, 30*time.Second)
-	r := inventory.NewReader(e.pool)
+	e.Append(t, level(1, 10, t0, ptr(int32(1)), "a"), level(1, 11, t0, nil, "a"), level(2, 10, t0, ptr(int32(2)), "a"))
+	e.Start(t, 0, nil)
+	e.WaitApplied(t, 30*time.Second)
+	r := inventory.NewReader(e.Pool)
 	ctx := context.Background()
 	l := e.level(t, 1, 11)
 	if l.InventoryItemID != "1" || l.LocationID != "11" || l.InventoryItemGID != "gid://shopify/InventoryItem/1" ||
@@ -156,10 +156,10 @@ func TestPropertyRandomBatches(t *testing.T) {
 func TestPropertyThroughKafka(t *testing.T) {
 	e := setup(t)
 	deliveries, want := randomLevels(rand.New(rand.NewPCG(9, 9)), 5000)
-	e.appendMany(t, deliveries)
-	e.start(t, 7, nil)
-	e.waitApplied(t, 60*time.Second)
-	checkLevels(t, inventory.NewReader(e.pool), want)
+	e.AppendMany(t, deliveries)
+	e.Start(t, 7, nil)
+	e.WaitApplied(t, 60*time.Second)
+	checkLevels(t, inventory.NewReader(e.Pool), want)
 }
 
 // randomLevels returns shuffled deliveries of 1–5 versions of 20 items at 3 locations each (some

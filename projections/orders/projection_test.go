@@ -27,7 +27,7 @@ func orderEvent(t *testing.T, id int64, eventID string, updated time.Time) event
 
 func (e *env) waitCount(t *testing.T, want int64) {
 	t.Helper()
-	reader := orders.NewReader(e.pool)
+	reader := orders.NewReader(e.Pool)
 	testkit.WaitFor(t, 30*time.Second, fmt.Sprintf("%d orders", want), func() error {
 		n, err := reader.Count(context.Background())
 		if err != nil {
@@ -45,13 +45,13 @@ func TestProjectionFoldsOrdersIdempotentlyAndNewestWins(t *testing.T) {
 	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	newer := orderEvent(t, 1001, "e-new", t0.Add(time.Hour))
 	older := orderEvent(t, 1001, "e-old", t0) // arrives late: must not win
-	e.append(t, newer, newer, older, orderEvent(t, 1002, "e-2", t0))
-	e.start(t, 0, nil)
+	e.Append(t, newer, newer, older, orderEvent(t, 1002, "e-2", t0))
+	e.Start(t, 0, nil)
 	e.waitCount(t, 2)
 	// The checkpoint passing the last record proves every record (duplicate, late) was applied.
 	testkit.WaitFor(t, 30*time.Second, "checkpoints to cover the 4 records", func() error {
 		var sum int64
-		if err := e.pool.QueryRow(context.Background(), `SELECT COALESCE(SUM(next_offset),0) FROM projection_checkpoints WHERE projection='orders'`).Scan(&sum); err != nil {
+		if err := e.Pool.QueryRow(context.Background(), `SELECT COALESCE(SUM(next_offset),0) FROM projection_checkpoints WHERE projection='orders'`).Scan(&sum); err != nil {
 			return err
 		}
 		if sum != 4 {
@@ -59,7 +59,7 @@ func TestProjectionFoldsOrdersIdempotentlyAndNewestWins(t *testing.T) {
 		}
 		return nil
 	})
-	o, err := orders.NewReader(e.pool).Order(context.Background(), 1001)
+	o, err := orders.NewReader(e.Pool).Order(context.Background(), 1001)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,18 +76,18 @@ func TestProjectionResumesFromItsCheckpoints(t *testing.T) {
 	e := setup(t)
 	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	for i := range int64(20) {
-		e.append(t, orderEvent(t, 2000+i, fmt.Sprint("a", i), t0))
+		e.Append(t, orderEvent(t, 2000+i, fmt.Sprint("a", i), t0))
 	}
-	stop := e.start(t, 0, nil)
+	stop := e.Start(t, 0, nil)
 	e.waitCount(t, 20)
 	stop()
 	for i := range int64(10) {
-		e.append(t, orderEvent(t, 3000+i, fmt.Sprint("b", i), t0))
+		e.Append(t, orderEvent(t, 3000+i, fmt.Sprint("b", i), t0))
 	}
 	// The read model alone cannot show a replay (replayed upserts change nothing), so count the
 	// records the second run applied: exactly the 10 new ones.
 	reg := prometheus.NewRegistry()
-	e.start(t, 0, reg)
+	e.Start(t, 0, reg)
 	e.waitCount(t, 30)
 	// The counter moves just after the commit that made the rows visible.
 	testkit.WaitFor(t, 10*time.Second, "the applied-records counter", func() error {
@@ -126,12 +126,12 @@ func TestPoisonRecordsAreDeadLetteredAndTheProjectionGoesOn(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	first := orderEvent(t, 4001, "p-1", t0)
-	good, err := e.codec.Encode(first)
+	good, err := e.Codec.Encode(first)
 	if err != nil {
 		t.Fatal(err)
 	}
 	unknownID := append([]byte{0, 0x7f, 0xff, 0xff, 0x00}, good[5:]...)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.DefaultProduceTopic(e.prefix+events.TopicCommerce),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.Brokers...), kgo.DefaultProduceTopic(e.Prefix+events.TopicCommerce),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		t.Fatal(err)
@@ -145,15 +145,15 @@ func TestPoisonRecordsAreDeadLetteredAndTheProjectionGoesOn(t *testing.T) {
 	produce(good)
 	produce([]byte(`{"not": "avro"}`))
 	produce(unknownID)
-	second, err := e.codec.Encode(orderEvent(t, 4002, "p-2", t0))
+	second, err := e.Codec.Encode(orderEvent(t, 4002, "p-2", t0))
 	if err != nil {
 		t.Fatal(err)
 	}
 	produce(second)
-	e.start(t, 0, nil)
+	e.Start(t, 0, nil)
 	e.waitCount(t, 2)
 
-	dlq, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.ConsumeTopics(e.prefix+events.TopicCommerce+deadletter.Suffix),
+	dlq, err := kgo.NewClient(kgo.SeedBrokers(e.Brokers...), kgo.ConsumeTopics(e.Prefix+events.TopicCommerce+deadletter.Suffix),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +179,7 @@ func TestPoisonRecordsAreDeadLetteredAndTheProjectionGoesOn(t *testing.T) {
 	for i, w := range want {
 		l := letters[i]
 		if l[deadletter.HeaderReason] != w.reason || l[deadletter.HeaderOriginalOffset] != w.offset ||
-			l[deadletter.HeaderConsumer] != "projection:orders" || l[deadletter.HeaderOriginalTopic] != e.prefix+events.TopicCommerce ||
+			l[deadletter.HeaderConsumer] != "projection:orders" || l[deadletter.HeaderOriginalTopic] != e.Prefix+events.TopicCommerce ||
 			l[deadletter.HeaderError] == "" {
 			t.Errorf("dead letter %d = %v, want reason %s from offset %s", i, l, w.reason, w.offset)
 		}
@@ -189,7 +189,7 @@ func TestPoisonRecordsAreDeadLetteredAndTheProjectionGoesOn(t *testing.T) {
 	}
 
 	// Each dead letter is also a sync.RecordDeadLettered event naming its copy.
-	syncTopic, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.ConsumeTopics(e.prefix+events.TopicSync),
+	syncTopic, err := kgo.NewClient(kgo.SeedBrokers(e.Brokers...), kgo.ConsumeTopics(e.Prefix+events.TopicSync),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +201,7 @@ func TestPoisonRecordsAreDeadLetteredAndTheProjectionGoesOn(t *testing.T) {
 		defer cancel()
 		var decodeErr error
 		syncTopic.PollFetches(fctx).EachRecord(func(r *kgo.Record) {
-			ev, err := e.codec.Decode(ctx, r.Value)
+			ev, err := e.Codec.Decode(ctx, r.Value)
 			if err != nil {
 				decodeErr = err
 				return
@@ -219,7 +219,7 @@ func TestPoisonRecordsAreDeadLetteredAndTheProjectionGoesOn(t *testing.T) {
 	for i, w := range want {
 		ev := recorded[i]
 		if ev.Reason != w.reason || fmt.Sprint(ev.OriginalOffset) != w.offset || ev.Consumer != "projection:orders" ||
-			ev.DeadLetterTopic == nil || *ev.DeadLetterTopic != e.prefix+events.TopicCommerce+deadletter.Suffix || ev.DeadLetterOffset == nil {
+			ev.DeadLetterTopic == nil || *ev.DeadLetterTopic != e.Prefix+events.TopicCommerce+deadletter.Suffix || ev.DeadLetterOffset == nil {
 			t.Errorf("RecordDeadLettered %d = %+v", i, ev)
 		}
 	}

@@ -356,8 +356,8 @@ SELECT count(*) FROM order_line_item_snapshots s JOIN order_snapshots h USING (o
 func TestPropertyThroughKafka(t *testing.T) {
 	e := setup(t)
 	h := randomHistory(rand.New(rand.NewPCG(7, 7)), 2_000_000, 40)
-	e.appendMany(t, h.deliveries)
-	e.start(t, 7, nil)
-	e.waitApplied(t, 60*time.Second)
-	checkEqual(t, orders.NewReader(e.pool), h.ids, h.expected())
+	e.AppendMany(t, h.deliveries)
+	e.Start(t, 7, nil)
+	e.WaitApplied(t, 60*time.Second)
+	checkEqual(t, orders.NewReader(e.Pool), h.ids, h.expected())
 }

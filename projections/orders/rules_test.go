@@ -175,7 +175,7 @@ func ruleScenarios() []ruleScenario {
 func (e *env) count(t *testing.T, sql string) int64 {
 	t.Helper()
 	var n int64
-	if err := e.pool.QueryRow(context.Background(), sql).Scan(&n); err != nil {
+	if err := e.Pool.QueryRow(context.Background(), sql).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -192,10 +192,10 @@ func TestWinningRules(t *testing.T) {
 			e := setup(t)
 			scenarios := ruleScenarios()
 			for _, s := range scenarios {
-				e.append(t, s.events...)
+				e.Append(t, s.events...)
 			}
-			e.start(t, mode.maxBatch, nil)
-			e.waitApplied(t, 60*time.Second)
+			e.Start(t, mode.maxBatch, nil)
+			e.WaitApplied(t, 60*time.Second)
 			for _, s := range scenarios {
 				t.Run(s.name, func(t *testing.T) { s.check(t, e) })
 			}
@@ -205,10 +205,10 @@ func TestWinningRules(t *testing.T) {
 
 func TestReaderByGIDAndNotFound(t *testing.T) {
 	e := setup(t)
-	e.append(t, webhook(events.TypeOrderCreated, newOrder(201, t0, newLine(2011, 1, "1")), "1"))
-	e.start(t, 0, nil)
-	e.waitApplied(t, 30*time.Second)
-	r := orders.NewReader(e.pool)
+	e.Append(t, webhook(events.TypeOrderCreated, newOrder(201, t0, newLine(2011, 1, "1")), "1"))
+	e.Start(t, 0, nil)
+	e.WaitApplied(t, 30*time.Second)
+	r := orders.NewReader(e.Pool)
 	byGID, err := r.OrderByGID(context.Background(), orderGID(201))
 	if err != nil {
 		t.Fatal(err)

@@ -49,10 +49,10 @@ func TestFoldThroughput(t *testing.T) {
 	const n = 20_000
 	e := setup(t)
 	evs := createdOrders(10_000_000, n)
-	e.appendMany(t, evs)
+	e.AppendMany(t, evs)
 	start := time.Now()
-	e.start(t, 0, nil)
-	e.waitApplied(t, 5*time.Minute)
+	e.Start(t, 0, nil)
+	e.WaitApplied(t, 5*time.Minute)
 	runner := time.Since(start)
 	if got := e.count(t, `SELECT count(*) FROM order_line_items`); got != 3*n {
 		t.Fatalf("%d lines, want %d", got, 3*n)

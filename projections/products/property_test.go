@@ -308,8 +308,8 @@ WHERE EXISTS (SELECT 1 FROM product_snapshots n WHERE n.product_id = s.product_i
 func TestPropertyThroughKafka(t *testing.T) {
 	e := setup(t)
 	h := randomHistory(rand.New(rand.NewPCG(8, 8)), 2_000_000, 40)
-	e.appendMany(t, h.deliveries)
-	e.start(t, 7, nil)
-	e.waitApplied(t, 60*time.Second)
-	checkEqual(t, products.NewReader(e.pool), h.ids, h.expected())
+	e.AppendMany(t, h.deliveries)
+	e.Start(t, 7, nil)
+	e.WaitApplied(t, 60*time.Second)
+	checkEqual(t, products.NewReader(e.Pool), h.ids, h.expected())
 }

@@ -165,15 +165,15 @@ func TestWinningRules(t *testing.T) {
 			e := setup(t)
 			scenarios := ruleScenarios()
 			for _, s := range scenarios {
-				e.append(t, s.events...)
+				e.Append(t, s.events...)
 			}
-			e.start(t, mode.maxBatch, nil)
-			e.waitApplied(t, 60*time.Second)
+			e.Start(t, mode.maxBatch, nil)
+			e.WaitApplied(t, 60*time.Second)
 			for _, s := range scenarios {
 				t.Run(s.name, func(t *testing.T) { s.check(t, e) })
 			}
 			// Live: 201, 202, 206, 207, 208, 209, 210, 211.
-			if n, err := products.NewReader(e.pool).Count(context.Background()); err != nil || n != 8 {
+			if n, err := products.NewReader(e.Pool).Count(context.Background()); err != nil || n != 8 {
 				t.Errorf("Count = %d, %v; want the 8 live products", n, err)
 			}
 		})
@@ -182,10 +182,10 @@ func TestWinningRules(t *testing.T) {
 
 func TestReaderByGIDAndNotFound(t *testing.T) {
 	e := setup(t)
-	e.append(t, webhook(events.TypeProductCreated, newProduct(301, t0, newVariant(3011, "1", "1")), "c"))
-	e.start(t, 0, nil)
-	e.waitApplied(t, 30*time.Second)
-	r := products.NewReader(e.pool)
+	e.Append(t, webhook(events.TypeProductCreated, newProduct(301, t0, newVariant(3011, "1", "1")), "c"))
+	e.Start(t, 0, nil)
+	e.WaitApplied(t, 30*time.Second)
+	r := products.NewReader(e.Pool)
 	byGID, err := r.ProductByGID(context.Background(), productGID(301))
 	if err != nil {
 		t.Fatal(err)
