@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -37,7 +38,7 @@ type Env struct {
 func Setup(t testing.TB, proj projections.Projection) *Env {
 	testkit.Integration(t)
 	e := &Env{Pool: testkit.FreshDatabase(t), Brokers: testkit.Brokers(t), proj: proj}
-	e.Prefix = testkit.FreshTopicPrefix(t, 3, events.TopicCommerce, events.TopicCommerce+deadletter.Suffix, events.TopicSync)
+	e.Prefix = testkit.FreshTopicPrefix(t, 3, topics(proj)...)
 	cat, err := events.LoadCatalogue()
 	if err != nil {
 		t.Fatal(err)
@@ -50,6 +51,20 @@ func Setup(t testing.TB, proj projections.Projection) *Env {
 	}
 	t.Cleanup(e.Producer.Close)
 	return e
+}
+
+// topics are the topics a test of proj needs: commerce and sync (which every test so far
+// appends to), and proj's own topics, each with its dead-letter topic.
+func topics(proj projections.Projection) []string {
+	out := []string{events.TopicCommerce, events.TopicCommerce + deadletter.Suffix, events.TopicSync}
+	for _, t := range proj.Topics() {
+		for _, name := range []string{t, t + deadletter.Suffix} {
+			if !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
 }
 
 // Append writes events to the log in the order given, one at a time.

@@ -4,11 +4,15 @@
 package recordset
 
 import (
+	"encoding/json"
+	"fmt"
 	"math/big"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/storeline/storeline/events"
 )
@@ -63,6 +67,20 @@ func (cs Columns) SetExcluded(key ...string) string {
 	return strings.Join(parts, ", ")
 }
 
+// Queue queues sql on b with rows as its one parameter, a JSON array ($1 of a Recordset
+// clause); nothing when there are no rows.
+func Queue[T any](b *pgx.Batch, sql string, rows []T) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	js, err := json.Marshal(rows)
+	if err != nil {
+		return fmt.Errorf("encode rows: %w", err)
+	}
+	b.Queue(sql, string(js))
+	return nil
+}
+
 // Amount renders money exactly as the numeric(20,4) it is stored as.
 func Amount(m events.Money) string { return Decimal(m.Amount) }
 
@@ -81,6 +99,17 @@ func Decimal(r *big.Rat) string {
 		return "0"
 	}
 	return r.FloatString(4)
+}
+
+// Trimmed renders r as the readers show numeric(20,4) (trim_scale): 4 decimal places at most,
+// without trailing zeros ("12.5", "3"); nil as 0. For money kept inside JSON columns, which SQL
+// does not trim on the way out.
+func Trimmed(r *big.Rat) string {
+	if r == nil {
+		return "0"
+	}
+	s := strings.TrimRight(Decimal(r), "0") // Decimal always has a point: the zeros trimmed are decimals
+	return strings.TrimSuffix(s, ".")
 }
 
 // NonNil keeps JSON arrays arrays: a nil slice would marshal as null into a NOT NULL column.

@@ -26,3 +26,17 @@ func TestStatementsAndValues(t *testing.T) {
 		t.Errorf("NonNil(nil) = %#v", got)
 	}
 }
+
+func TestTrimmed(t *testing.T) {
+	for _, c := range []struct {
+		r    *big.Rat
+		want string
+	}{
+		{big.NewRat(14975, 1000), "14.975"}, {big.NewRat(100, 1), "100"}, {big.NewRat(0, 1), "0"},
+		{nil, "0"}, {big.NewRat(-5, 2), "-2.5"}, {big.NewRat(1, 10000), "0.0001"},
+	} {
+		if got := Trimmed(c.r); got != c.want {
+			t.Errorf("Trimmed(%v) = %q, want %q", c.r, got, c.want)
+		}
+	}
+}
