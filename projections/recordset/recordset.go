@@ -143,3 +143,24 @@ func OptUTC(t *time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
+
+// IsUUID reports whether s can be a uuid column's value (8-4-4-4-12 hex digits), so that a
+// reader given an id from a URL that is not one answers not found rather than a Postgres error.
+func IsUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -40,3 +40,14 @@ func TestTrimmed(t *testing.T) {
 		}
 	}
 }
+
+func TestIsUUID(t *testing.T) {
+	for s, want := range map[string]bool{
+		"3f2504e0-4f89-41d3-9a0c-0305e82c3301": true, "3F2504E0-4F89-41D3-9A0C-0305E82C3301": true,
+		"": false, "not-a-uuid": false, "3f2504e0-4f89-41d3-9a0c-0305e82c330g": false, "3f2504e04f8941d39a0c0305e82c3301": false,
+	} {
+		if got := IsUUID(s); got != want {
+			t.Errorf("IsUUID(%q) = %v", s, got)
+		}
+	}
+}

@@ -99,7 +99,7 @@ func (r *Reader) ListDefinitions(ctx context.Context, shop string) ([]Definition
 
 // Definition returns a tag definition, or its tombstone, by id.
 func (r *Reader) Definition(ctx context.Context, id string) (*Definition, error) {
-	if !isUUID(id) {
+	if !recordset.IsUUID(id) {
 		return nil, ErrNotFound
 	}
 	d, err := scanDefinition(r.pool.QueryRow(ctx, selectDefinition+`WHERE tag_definition_id = $1`, id))
@@ -139,7 +139,7 @@ func (r *Reader) ListCollections(ctx context.Context, shop string) ([]Collection
 
 // Collection returns a tag collection, or its tombstone, by id.
 func (r *Reader) Collection(ctx context.Context, id string) (*Collection, error) {
-	if !isUUID(id) {
+	if !recordset.IsUUID(id) {
 		return nil, ErrNotFound
 	}
 	c, err := scanCollection(r.pool.QueryRow(ctx, selectCollection+`WHERE tag_collection_id = $1`, id))
@@ -184,25 +184,4 @@ ORDER BY tag_key`, productID)
 		return nil, fmt.Errorf("read product %d tags: %w", productID, err)
 	}
 	return pt, nil
-}
-
-// isUUID reports whether s can be a uuid column's value, so that an id from a URL that is not
-// one answers not found rather than a Postgres error.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
