@@ -198,6 +198,13 @@ func (r *Reader) OrderByGID(ctx context.Context, gid string) (*Order, error) {
 	return r.order(ctx, "order_gid = $1", gid)
 }
 
+// OrderByName returns one of shop's orders with its line items and refunds, by its name as
+// Shopify shows it ("#1001", exact). Names are unique within a shop; were two orders to share
+// one, the one with the highest id is returned.
+func (r *Reader) OrderByName(ctx context.Context, shop, name string) (*Order, error) {
+	return r.order(ctx, "shop = $1 AND name = $2 ORDER BY orders.order_id DESC LIMIT 1", shop, name)
+}
+
 const selectOrder = `
 SELECT order_id, order_id::text, order_gid, shop, name, order_number, currency, presentment_currency,
        trim_scale(total_price)::text, trim_scale(subtotal_price)::text, trim_scale(total_tax)::text,
@@ -212,11 +219,11 @@ FROM orders WHERE `
 
 // order reads an order and everything it holds in one read-only snapshot, so a batch committed
 // meanwhile cannot show one version's row with another's lines.
-func (r *Reader) order(ctx context.Context, cond string, arg any) (*Order, error) {
+func (r *Reader) order(ctx context.Context, cond string, args ...any) (*Order, error) {
 	var o Order
 	var orderID int64
 	err := pgx.BeginTxFunc(ctx, r.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, selectOrder+cond, arg).Scan(
+		err := tx.QueryRow(ctx, selectOrder+cond, args...).Scan(
 			&orderID, &o.ID, &o.GID, &o.Shop, &o.Name, &o.OrderNumber, &o.Currency, &o.PresentmentCurrency,
 			&o.TotalPrice, &o.SubtotalPrice, &o.TotalTax, &o.TotalDiscounts, &o.TotalShipping, &o.TotalLineItemsPrice,
 			&o.CurrentTotalPrice, &o.CurrentSubtotalPrice, &o.CurrentTotalTax, &o.CurrentTotalDiscounts,
@@ -233,7 +240,7 @@ func (r *Reader) order(ctx context.Context, cond string, arg any) (*Order, error
 		return nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read order %v: %w", arg, err)
+		return nil, fmt.Errorf("read order %v: %w", args, err)
 	}
 	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
 	o.ProcessedAt, o.CancelledAt, o.ClosedAt = recordset.OptUTC(o.ProcessedAt), recordset.OptUTC(o.CancelledAt), recordset.OptUTC(o.ClosedAt)
