@@ -142,8 +142,11 @@ CREATE TABLE combo_plans (
     source_suggestion_id uuid,
     created_at           timestamptz NOT NULL,
     updated_at           timestamptz NOT NULL,
+    -- The last move (ComboPlanStateChanged): when, why, and its version. Kept apart from version
+    -- because a whole plan of a later version carries the move's state but not its reason.
     state_changed_at     timestamptz,
     state_reason         text,
+    state_version        bigint,
     version              bigint      NOT NULL,
     last_event_id        uuid        NOT NULL,
     projected_at         timestamptz NOT NULL DEFAULT now()
