@@ -18,7 +18,9 @@ const Header = "traceparent"
 type ctxKey struct{}
 
 // With returns ctx carrying tp.
-func With(ctx context.Context, tp string) context.Context { return context.WithValue(ctx, ctxKey{}, tp) }
+func With(ctx context.Context, tp string) context.Context {
+	return context.WithValue(ctx, ctxKey{}, tp)
+}
 
 // From returns the traceparent in ctx, or "".
 func From(ctx context.Context) string {

@@ -44,7 +44,9 @@ type Rejection struct{ Reason string }
 func (r *Rejection) Error() string { return r.Reason }
 
 // Reject returns a Rejection.
-func Reject(format string, args ...any) error { return &Rejection{Reason: fmt.Sprintf(format, args...)} }
+func Reject(format string, args ...any) error {
+	return &Rejection{Reason: fmt.Sprintf(format, args...)}
+}
 
 // Command says what a command works on and under which conditions.
 type Command struct {
