@@ -91,6 +91,35 @@ type Outcome struct {
 	Response func(version int64) any
 	// Status of the answer; default 200.
 	Status int
+	// Also are changes to other aggregates the decision makes at the same time (removing a tag
+	// definition takes it out of the collections holding it). Load them with Load, in a fixed
+	// order (by id) to avoid deadlocks.
+	Also []Change
+}
+
+// Change is a decision's change to another aggregate than the command's.
+type Change struct {
+	AggregateType, AggregateID string
+	// Current is the aggregate as Load returned it.
+	Current Current
+	Events  []events.Event
+	State   any // nil deletes it
+}
+
+// Load reads another aggregate of the same shop for update within a decision's transaction.
+func Load(ctx context.Context, tx pgx.Tx, shop, aggregateType, aggregateID string) (Current, error) {
+	var cur Current
+	var owner string
+	err := tx.QueryRow(ctx, `SELECT shop, version, state FROM aggregates WHERE aggregate_type = $1 AND aggregate_id = $2 FOR UPDATE`,
+		aggregateType, aggregateID).Scan(&owner, &cur.Version, &cur.State)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows) || err == nil && owner != shop:
+		return Current{}, nil
+	case err != nil:
+		return Current{}, fmt.Errorf("load %s %s: %w", aggregateType, aggregateID, err)
+	}
+	cur.Exists = true
+	return cur, nil
 }
 
 // Result is the answer to a command, as first given or as replayed for a repeated key.
@@ -191,45 +220,18 @@ func (s *Store) run(ctx context.Context, cmd Command, decide Decide) (Result, er
 		return Result{}, errors.New("decision: a command must emit at least one event")
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
-	version := cur.Version
-	recs := make([]*kgo.Record, len(out.Events))
-	for i, ev := range out.Events {
-		version++
-		m := ev.Meta()
-		v := version
-		m.EventID = events.DeterministicID(cmd.AggregateType, cmd.AggregateID, fmt.Sprint(v))
-		m.AggregateType, m.AggregateID, m.AggregateVersion = cmd.AggregateType, cmd.AggregateID, &v
-		m.Shop = cmd.Shop
-		if m.OccurredAt.IsZero() {
-			m.OccurredAt = now
-		}
-		m.RecordedAt = now
-		m.Actor = cmd.Actor
-		m.Source = events.SourceDashboard
-		if cmd.CorrelationID != "" {
-			c := cmd.CorrelationID
-			m.CorrelationID = &c
-		}
-		if recs[i], err = s.codec.Record(ev, cmd.Traceparent); err != nil {
-			return Result{}, fmt.Errorf("encode %s: %w", m.EventType, err)
-		}
-	}
-
-	if out.State == nil {
-		if _, err := tx.Exec(ctx, `DELETE FROM aggregates WHERE aggregate_type = $1 AND aggregate_id = $2`, cmd.AggregateType, cmd.AggregateID); err != nil {
-			return Result{}, fmt.Errorf("delete aggregate: %w", err)
-		}
-	} else {
-		state, err := json.Marshal(out.State)
+	changes := append([]Change{{AggregateType: cmd.AggregateType, AggregateID: cmd.AggregateID, Current: cur, Events: out.Events, State: out.State}}, out.Also...)
+	var recs []*kgo.Record
+	var version int64
+	for i, c := range changes {
+		v, rs, err := s.apply(ctx, tx, cmd, c, now)
 		if err != nil {
-			return Result{}, fmt.Errorf("encode state: %w", err)
+			return Result{}, err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO aggregates (aggregate_type, aggregate_id, shop, version, state, updated_at)
-			VALUES ($1, $2, $3, $4, $5, now())
-			ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET version = excluded.version, state = excluded.state, updated_at = now()`,
-			cmd.AggregateType, cmd.AggregateID, cmd.Shop, version, state); err != nil {
-			return Result{}, fmt.Errorf("save aggregate: %w", err)
+		if i == 0 {
+			version = v
 		}
+		recs = append(recs, rs...)
 	}
 	if err := s.claimNames(ctx, tx, cmd, out.Names); err != nil {
 		return Result{}, err
@@ -261,6 +263,51 @@ func (s *Store) run(ctx context.Context, cmd Command, decide Decide) (Result, er
 		return Result{}, fmt.Errorf("commit: %w", err)
 	}
 	return res, nil
+}
+
+// apply stamps a change's events (versions, ids, envelope) and saves the aggregate's new state.
+func (s *Store) apply(ctx context.Context, tx pgx.Tx, cmd Command, c Change, now time.Time) (int64, []*kgo.Record, error) {
+	version := c.Current.Version
+	recs := make([]*kgo.Record, len(c.Events))
+	for i, ev := range c.Events {
+		version++
+		m := ev.Meta()
+		v := version
+		m.EventID = events.DeterministicID(c.AggregateType, c.AggregateID, fmt.Sprint(v))
+		m.AggregateType, m.AggregateID, m.AggregateVersion = c.AggregateType, c.AggregateID, &v
+		m.Shop = cmd.Shop
+		if m.OccurredAt.IsZero() {
+			m.OccurredAt = now
+		}
+		m.RecordedAt = now
+		m.Actor = cmd.Actor
+		m.Source = events.SourceDashboard
+		if cmd.CorrelationID != "" {
+			corr := cmd.CorrelationID
+			m.CorrelationID = &corr
+		}
+		var err error
+		if recs[i], err = s.codec.Record(ev, cmd.Traceparent); err != nil {
+			return 0, nil, fmt.Errorf("encode %s: %w", m.EventType, err)
+		}
+	}
+	if c.State == nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM aggregates WHERE aggregate_type = $1 AND aggregate_id = $2`, c.AggregateType, c.AggregateID); err != nil {
+			return 0, nil, fmt.Errorf("delete aggregate: %w", err)
+		}
+		return version, recs, nil
+	}
+	state, err := json.Marshal(c.State)
+	if err != nil {
+		return 0, nil, fmt.Errorf("encode state: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO aggregates (aggregate_type, aggregate_id, shop, version, state, updated_at)
+		VALUES ($1, $2, $3, $4, $5, now())
+		ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET version = excluded.version, state = excluded.state, updated_at = now()`,
+		c.AggregateType, c.AggregateID, cmd.Shop, version, state); err != nil {
+		return 0, nil, fmt.Errorf("save aggregate: %w", err)
+	}
+	return version, recs, nil
 }
 
 // replay answers a repeated Idempotency-Key with the recorded answer.
