@@ -220,6 +220,8 @@ func expectVariant(v events.ProductVariant, cost *events.Money) products.Variant
 		InventoryItemID: fmt.Sprint(v.InventoryItemID), InventoryItemGID: v.InventoryItemGID, InventoryQuantity: v.InventoryQuantity,
 		InventoryPolicy: v.InventoryPolicy, Taxable: v.Taxable, RequiresShipping: v.RequiresShipping, Weight: v.Weight,
 		WeightUnit: v.WeightUnit, Option1: v.Option1, Option2: v.Option2, Option3: v.Option3, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
+		// No inventory level in these histories (the inventory projection does not run).
+		Inventory: products.Inventory{Levels: []products.InventoryLevel{}},
 	}
 }
 

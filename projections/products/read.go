@@ -79,6 +79,28 @@ type Variant struct {
 	Option3           *string   `json:"option3"`
 	CreatedAt         time.Time `json:"created_at"`
 	UpdatedAt         time.Time `json:"updated_at"`
+	Inventory         Inventory `json:"inventory"`
+}
+
+// Inventory is the stock of a variant's inventory item, from the inventory read model
+// (projections/inventory) joined on the inventory item id. InventoryQuantity, beside it, is what
+// the product's own payload said, which Shopify updates less often.
+type Inventory struct {
+	// Available is the units available summed over the locations that track the item; null
+	// when none does (the item is not tracked, or no level has been seen yet).
+	Available *int64 `json:"available"`
+	// Levels are the item's levels by location id.
+	Levels []InventoryLevel `json:"levels"`
+}
+
+// InventoryLevel is the stock of an inventory item at one location.
+type InventoryLevel struct {
+	LocationID  string `json:"location_id"`
+	LocationGID string `json:"location_gid"`
+	// Available is the units available for sale there (negative when oversold); null when the
+	// item is not tracked.
+	Available *int32    `json:"available"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Reader queries the read model.
@@ -118,24 +140,11 @@ func (r *Reader) product(ctx context.Context, cond string, arg any) (*Product, e
 			&p.PublishedAt, &p.DeletedAt, &p.BulkOperationID); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `
-SELECT variant_id::text, variant_gid, title, sku, barcode, position, currency, trim_scale(price)::text,
-       trim_scale(compare_at_price)::text, trim_scale(unit_cost)::text, inventory_item_id::text, inventory_item_gid,
-       inventory_quantity, inventory_policy, taxable, requires_shipping, weight, weight_unit, option1, option2, option3,
-       created_at, updated_at
-FROM product_variants WHERE product_id = $1 ORDER BY position, variant_id`, productID)
-		if err != nil {
-			return err
+		variants, err := readVariants(ctx, tx, []int64{productID})
+		p.Variants = variants[productID]
+		if p.Variants == nil {
+			p.Variants = []Variant{}
 		}
-		p.Variants, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Variant, error) {
-			var v Variant
-			err := row.Scan(&v.ID, &v.GID, &v.Title, &v.SKU, &v.Barcode, &v.Position, &v.Currency, &v.Price,
-				&v.CompareAtPrice, &v.UnitCost, &v.InventoryItemID, &v.InventoryItemGID, &v.InventoryQuantity,
-				&v.InventoryPolicy, &v.Taxable, &v.RequiresShipping, &v.Weight, &v.WeightUnit, &v.Option1, &v.Option2,
-				&v.Option3, &v.CreatedAt, &v.UpdatedAt)
-			v.CreatedAt, v.UpdatedAt = v.CreatedAt.UTC(), v.UpdatedAt.UTC()
-			return v, err
-		})
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -161,4 +170,60 @@ func (r *Reader) Count(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("count products: %w", err)
 	}
 	return n, nil
+}
+
+// readVariants reads the variants of the given products with their inventory, by product id, in
+// one statement whatever the number of products (a list's page reads them all at once). A
+// variant comes once per location of its item (once with no location when it has none).
+func readVariants(ctx context.Context, tx pgx.Tx, productIDs []int64) (map[int64][]Variant, error) {
+	rows, err := tx.Query(ctx, `
+SELECT v.product_id, v.variant_id::text, v.variant_gid, v.title, v.sku, v.barcode, v.position, v.currency,
+       trim_scale(v.price)::text, trim_scale(v.compare_at_price)::text, trim_scale(v.unit_cost)::text,
+       v.inventory_item_id::text, v.inventory_item_gid, v.inventory_quantity, v.inventory_policy, v.taxable,
+       v.requires_shipping, v.weight, v.weight_unit, v.option1, v.option2, v.option3, v.created_at, v.updated_at,
+       l.location_id::text, l.location_gid, l.available, l.updated_at
+FROM product_variants v LEFT JOIN inventory_levels l ON l.inventory_item_id = v.inventory_item_id
+WHERE v.product_id = ANY($1::bigint[])
+ORDER BY v.product_id, v.position, v.variant_id, l.location_id`, productIDs)
+	if err != nil {
+		return nil, fmt.Errorf("read variants: %w", err)
+	}
+	out := map[int64][]Variant{}
+	var productID int64
+	var v Variant
+	var locationID, locationGID *string
+	var available *int32
+	var levelUpdated *time.Time
+	_, err = pgx.ForEachRow(rows, []any{&productID, &v.ID, &v.GID, &v.Title, &v.SKU, &v.Barcode, &v.Position, &v.Currency,
+		&v.Price, &v.CompareAtPrice, &v.UnitCost, &v.InventoryItemID, &v.InventoryItemGID, &v.InventoryQuantity,
+		&v.InventoryPolicy, &v.Taxable, &v.RequiresShipping, &v.Weight, &v.WeightUnit, &v.Option1, &v.Option2, &v.Option3,
+		&v.CreatedAt, &v.UpdatedAt, &locationID, &locationGID, &available, &levelUpdated}, func() error {
+		vs := out[productID]
+		if n := len(vs); n == 0 || vs[n-1].ID != v.ID {
+			v.CreatedAt, v.UpdatedAt = v.CreatedAt.UTC(), v.UpdatedAt.UTC()
+			v.Inventory = Inventory{Levels: []InventoryLevel{}}
+			vs = append(vs, v)
+		}
+		if locationID != nil {
+			inv := &vs[len(vs)-1].Inventory
+			inv.Levels = append(inv.Levels, InventoryLevel{LocationID: *locationID, LocationGID: *locationGID,
+				Available: available, UpdatedAt: levelUpdated.UTC()})
+			if available != nil {
+				total := int64(*available)
+				if inv.Available != nil {
+					total += *inv.Available
+				}
+				inv.Available = &total
+			}
+		}
+		out[productID] = vs
+		// Scanning writes through the pointers it finds, so a fresh variant and fresh nullable
+		// values keep one row's from showing through the next one's.
+		v, locationID, locationGID, available, levelUpdated = Variant{}, nil, nil, nil, nil
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read variants: %w", err)
+	}
+	return out, nil
 }
