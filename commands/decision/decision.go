@@ -81,8 +81,13 @@ type Current struct {
 // Outcome is what the command decided.
 type Outcome struct {
 	// Events are the command's events, envelopes filled in by the engine except the payload.
-	// Each gets the next aggregate version; at least one is required.
+	// Each gets the next aggregate version; at least one is required unless Unchanged.
 	Events []events.Event
+	// Unchanged: the command asks for what already is (tag a product with a tag it has), so it
+	// decides nothing: no events, no state saved, no names claimed, no Also. It still answers
+	// (Response, with the current version) and records its Idempotency-Key; the answer's token
+	// is the zero Token, as there is nothing for a read to wait for.
+	Unchanged bool
 	// State is the aggregate's new state, saved as JSON; nil deletes the aggregate row.
 	State any
 	// Names are unique names the aggregate claims (replacing its earlier claims).
@@ -216,6 +221,12 @@ func (s *Store) run(ctx context.Context, cmd Command, decide Decide) (Result, er
 	if err != nil {
 		return Result{}, err
 	}
+	if out.Unchanged {
+		if len(out.Events) > 0 || len(out.Also) > 0 {
+			return Result{}, errors.New("decision: an unchanged outcome has events")
+		}
+		return s.answer(ctx, tx, cmd, out, cur.Version, outbox.Token{})
+	}
 	if len(out.Events) == 0 {
 		return Result{}, errors.New("decision: a command must emit at least one event")
 	}
@@ -236,22 +247,27 @@ func (s *Store) run(ctx context.Context, cmd Command, decide Decide) (Result, er
 	if err := s.claimNames(ctx, tx, cmd, out.Names); err != nil {
 		return Result{}, err
 	}
+	first, last, err := outbox.Write(ctx, tx, s.prefix, recs)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.answer(ctx, tx, cmd, out, version, outbox.Token{First: first, Last: last})
+}
 
+// answer renders the outcome's answer, records it for the Idempotency-Key and commits.
+func (s *Store) answer(ctx context.Context, tx pgx.Tx, cmd Command, out Outcome, version int64, token outbox.Token) (Result, error) {
 	status := out.Status
 	if status == 0 {
 		status = 200
 	}
 	var body []byte
 	if out.Response != nil {
+		var err error
 		if body, err = json.Marshal(out.Response(version)); err != nil {
 			return Result{}, fmt.Errorf("encode response: %w", err)
 		}
 	}
-	first, last, err := outbox.Write(ctx, tx, s.prefix, recs)
-	if err != nil {
-		return Result{}, err
-	}
-	res := Result{Status: status, Body: body, Version: version, Token: outbox.Token{First: first, Last: last}}
+	res := Result{Status: status, Body: body, Version: version, Token: token}
 	if cmd.IdempotencyKey != "" {
 		meta, _ := json.Marshal(storedAnswer{Version: version, Token: res.Token})
 		if _, err := tx.Exec(ctx, `UPDATE idempotency_keys SET status = $3, headers = $4, body = $5 WHERE scope = $1 AND key = $2`,
