@@ -25,13 +25,13 @@ import (
 	"github.com/storeline/storeline/eventlog"
 	"github.com/storeline/storeline/events"
 	"github.com/storeline/storeline/gateway"
+	"github.com/storeline/storeline/gateway/api"
 	"github.com/storeline/storeline/migrations"
+	"github.com/storeline/storeline/outbox"
 	"github.com/storeline/storeline/pii"
 	"github.com/storeline/storeline/projections"
 	"github.com/storeline/storeline/projections/inventory"
-	"github.com/storeline/storeline/projections/orders"
 	"github.com/storeline/storeline/projections/privacy"
-	"github.com/storeline/storeline/projections/products"
 	"github.com/storeline/storeline/registry"
 	"github.com/storeline/storeline/scheduler"
 	icebergsink "github.com/storeline/storeline/sinks/iceberg"
@@ -188,11 +188,15 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	if cfg.Has(config.RoleProjector) {
 		// One runner (consumer group, checkpoints) per read model; privacy carries out redactions.
-		for _, proj := range []projections.Projection{orders.Projection{}, products.Projection{}, inventory.Projection{}, privacy.Projection{Keys: keystore}} {
+		for _, proj := range append(dashboardProjections(), inventory.Projection{}, privacy.Projection{Keys: keystore}) {
 			runner := projections.NewRunner(projections.Config{Brokers: svc.Brokers, TopicPrefix: cfg.TopicPrefix, KafkaOpts: groupOpts},
 				proj, svc.Pool, codec, reg, log)
 			g.Go(func() error { return runner.Run(gctx) })
 		}
+	}
+	if cfg.Has(config.RoleRelay) {
+		relay := outbox.NewRelay(outbox.RelayConfig{Brokers: svc.Brokers, TopicPrefix: cfg.TopicPrefix, KafkaOpts: groupOpts[:0:0]}, svc.Pool, reg, log)
+		g.Go(func() error { return relay.Run(gctx) })
 	}
 	if cfg.Has(config.RoleSink) {
 		warehouse := cfg.Warehouse
@@ -261,14 +265,24 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			return err
 		}
 		defer deadLetters.Close()
+		syncs := syncRequester{cfg: cfg, deps: bulkSyncDeps{brokers: svc.Brokers, prefix: cfg.TopicPrefix, codec: codec,
+			log: producer, pool: svc.Pool, seal: shopify.PersonalData{Sealer: pii.NewSealer(keystore)}, logger: log}}
+		shops := make([]api.Shop, 0, len(cfg.ShopifyShops)) // the demo shop, when there is one, is among them
+		for _, s := range cfg.ShopifyShops {
+			shops = append(shops, api.Shop{Domain: s.Domain, Currency: s.Currency})
+		}
+		dashboard, apiHandler, closeAPI, err := newDashboardAPI(cfg, apiDeps{pool: svc.Pool, brokers: svc.Brokers, codec: codec, kek: kek,
+			shops: shops, syncs: syncs, ping: producer.Ping, log: log})
+		if err != nil {
+			return err
+		}
+		defer closeAPI()
 		handler := gateway.New(gateway.Config{WebhookSecrets: config.CommaList(secret), Shops: cfg.ShopifyShops, TopicPrefix: cfg.TopicPrefix, MaxWebhookBody: cfg.WebhookMaxBody}, gateway.Deps{
 			DeadLetters: deadLetters,
-
-			Appender: producer,
-			Sealer:   shopify.PersonalData{Sealer: pii.NewSealer(keystore)},
-			Syncs: syncRequester{cfg: cfg, deps: bulkSyncDeps{brokers: svc.Brokers, prefix: cfg.TopicPrefix, codec: codec,
-				log: producer, pool: svc.Pool, seal: shopify.PersonalData{Sealer: pii.NewSealer(keystore)}, logger: log}},
-			Orders: orders.NewReader(svc.Pool),
+			Appender:    producer,
+			Sealer:      shopify.PersonalData{Sealer: pii.NewSealer(keystore)},
+			API:         apiHandler,
+			OpenAPI:     dashboard.ServeOpenAPI,
 			Checks: []gateway.Check{
 				{Name: "kafka", Ping: producer.Ping},
 				{Name: "postgres", Ping: svc.Pool.Ping},
@@ -282,7 +296,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 		}
-		srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+		srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 		log.Info("http listening", "addr", ln.Addr().String())
 		if generated {
 			if err := printTryIt(cfg, ln.Addr().String(), secret, demo); err != nil {
@@ -296,8 +310,6 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			return nil
 		})
 		if demo != nil {
-			syncs := syncRequester{cfg: cfg, deps: bulkSyncDeps{brokers: svc.Brokers, prefix: cfg.TopicPrefix, codec: codec,
-				log: producer, pool: svc.Pool, seal: shopify.PersonalData{Sealer: pii.NewSealer(keystore)}, logger: log}}
 			g.Go(func() error {
 				demo.deliver(gctx, "http://"+ln.Addr().String())
 				// Then one full bulk sync, as a real shop's first: the same run at every start.

@@ -15,7 +15,7 @@ import (
 	"github.com/storeline/storeline/config"
 	"github.com/storeline/storeline/eventlog"
 	"github.com/storeline/storeline/events"
-	"github.com/storeline/storeline/gateway"
+	"github.com/storeline/storeline/gateway/api"
 	"github.com/storeline/storeline/shopifyapi"
 	"github.com/storeline/storeline/workflows/bulksync"
 )
@@ -216,7 +216,7 @@ type syncRequester struct {
 
 func (s syncRequester) RequestSync(ctx context.Context, shop, mode, idempotencyKey, _ string) (string, error) {
 	if cs, ok := findShop(s.cfg, shop); !ok || cs.AccessToken == "" {
-		return "", fmt.Errorf("%w: %s has no access token in STORELINE_SHOPIFY_SHOPS", gateway.ErrUnknownShop, shop)
+		return "", fmt.Errorf("%w: %s has no access token in STORELINE_SHOPIFY_SHOPS", api.ErrUnknownShop, shop)
 	}
 	wf, err := bulkSyncFor(s.cfg, shop, s.deps)
 	if err != nil {

@@ -39,6 +39,16 @@ type Config struct {
 	DemoShop               bool
 	PIIKey                 string
 	WebhookMaxBody         int64
+	Production             bool
+	AuthIssuer             string
+	AuthAudiences          []string
+	AuthJWKSURL            string
+	AuthAlgorithms         []string
+	AuthGroupsClaim        string
+	AuthAdmins             []string
+	AuthEditors            []string
+	AuthViewers            []string
+	ConsistencyTimeout     time.Duration
 	ShutdownTimeout        time.Duration
 	LogLevel               string
 	LogFormat              string
@@ -51,7 +61,7 @@ type Setting struct {
 
 // Settings lists every setting. Order is the README's.
 var Settings = []Setting{
-	{Flag: "roles", Env: "STORELINE_ROLES", Default: "all", Help: "Roles this process runs: gateway, projector, sink, scheduler, workflows, or all."},
+	{Flag: "roles", Env: "STORELINE_ROLES", Default: "all", Help: "Roles this process runs: gateway, projector, relay (publishes the dashboard commands' outbox to Kafka; one is active at a time), sink, scheduler, workflows, or all."},
 	{Flag: "http-addr", Env: "STORELINE_HTTP_ADDR", Default: "127.0.0.1:8080", Help: "Address the HTTP server (webhooks, API, registry, health, metrics) listens on."},
 	{Flag: "data-dir", Env: "STORELINE_DATA_DIR", Default: ".storeline", Help: "Directory of the embedded defaults: Kafka log, PostgreSQL cluster, warehouse."},
 	{Flag: "kafka-brokers", Env: "STORELINE_KAFKA_BROKERS", Default: "", Help: "Comma-separated Kafka bootstrap addresses. Empty: an embedded broker under <data-dir>/kafka."},
@@ -70,6 +80,16 @@ var Settings = []Setting{
 	{Flag: "shopify-shops", Env: "STORELINE_SHOPIFY_SHOPS", Default: "", Help: "Shops with settings of their own: a JSON array inline, or the path of a file holding it. Each entry: `{\"domain\": \"x.myshopify.com\", \"webhook_secrets\": [current, previous...], \"access_token\": \"shpat_...\", \"api_version\": \"2026-01\", \"currency\": \"EUR\"}`, every member but domain optional. A shop with webhook_secrets accepts only those; currency is the shop's (products' prices carry none). Keep it out of logs: it holds secrets."},
 	{Flag: "demo-shop", Env: "STORELINE_DEMO_SHOP", Default: "true", Help: "With the embedded defaults and no STORELINE_SHOPIFY_SHOPS: a simulated Shopify shop (package shopifysim) sends its webhooks to this storeline once and answers its bulk syncs, so there is data to look at without a Shopify account. false: no demo shop."},
 	{Flag: "pii-key", Env: "STORELINE_PII_KEY", Default: "", Help: "Key-encryption key (32 bytes, base64) that wraps the per-customer keys sealing customers' personal data (see pii/README.md). Every replica needs the same one; losing it makes all sealed personal data unreadable. Empty with embedded defaults: a generated one kept in <data-dir>/pii-key."},
+	{Flag: "production", Env: "STORELINE_PRODUCTION", Default: "false", Help: "true marks a production deployment: the dashboard API then refuses to start without --auth-issuer (no dev mode with authentication off)."},
+	{Flag: "auth-issuer", Env: "STORELINE_AUTH_ISSUER", Default: "", Help: "Issuer (iss) of the identity-aware proxy's JWTs that authenticate dashboard API calls, e.g. https://team.cloudflareaccess.com, https://cloud.google.com/iap, or oauth2-proxy's OIDC issuer. Empty (not in production): dev mode, every request is an admin named dev@localhost, logged loudly at start."},
+	{Flag: "auth-audience", Env: "STORELINE_AUTH_AUDIENCE", Default: "", Help: "Comma-separated audiences a token must carry one of (Cloudflare Access: the application's AUD tag; IAP: /projects/N/global/backendServices/M). Required with --auth-issuer."},
+	{Flag: "auth-jwks-url", Env: "STORELINE_AUTH_JWKS_URL", Default: "", Help: "Where the issuer publishes its signing keys (Cloudflare Access: <issuer>/cdn-cgi/access/certs; IAP: https://www.gstatic.com/iap/verify/public_key-jwk). Empty: discovered from <issuer>/.well-known/openid-configuration. Keys are cached and refetched on an unknown kid."},
+	{Flag: "auth-algorithms", Env: "STORELINE_AUTH_ALGORITHMS", Default: "RS256,ES256", Help: "Comma-separated signature algorithms accepted; none is never accepted, and an RSA or EC public key never verifies an HMAC token."},
+	{Flag: "auth-groups-claim", Env: "STORELINE_AUTH_GROUPS_CLAIM", Default: "groups", Help: "Claim holding the user's groups (a dotted name reaches into nested claims, e.g. custom.groups for Cloudflare Access)."},
+	{Flag: "auth-admins", Env: "STORELINE_AUTH_ADMINS", Default: "", Help: "Comma-separated groups, email domains (@example.com) or emails granted the admin role (operations such as bulk syncs, plus everything an editor may do)."},
+	{Flag: "auth-editors", Env: "STORELINE_AUTH_EDITORS", Default: "", Help: "Groups, email domains or emails granted the editor role (commands: objectives, combo plans, tags), plus everything a viewer may do."},
+	{Flag: "auth-viewers", Env: "STORELINE_AUTH_VIEWERS", Default: "", Help: "Groups, email domains or emails granted the viewer role (reads). An authenticated user matching none gets 403."},
+	{Flag: "consistency-timeout", Env: "STORELINE_CONSISTENCY_TIMEOUT", Default: "5s", Help: "How long a dashboard read given a consistency token waits for its read model to catch up before answering 504."},
 	{Flag: "webhook-max-body", Env: "STORELINE_WEBHOOK_MAX_BODY", Default: "1048576", Help: "Largest webhook body accepted, in bytes (larger: 413)."},
 	{Flag: "shutdown-timeout", Env: "STORELINE_SHUTDOWN_TIMEOUT", Default: "30s", Help: "How long a graceful shutdown may take to drain and commit."},
 	{Flag: "log-level", Env: "STORELINE_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error."},
@@ -112,6 +132,14 @@ func Load(fs *pflag.FlagSet) (*Config, error) {
 		ShopifyWebhookSecret: strings.Join(CommaList(get("shopify-webhook-secret")), ","),
 		PIIKey:               get("pii-key"),
 		LogLevel:             get("log-level"),
+		AuthIssuer:           get("auth-issuer"),
+		AuthAudiences:        list(get("auth-audience")),
+		AuthJWKSURL:          get("auth-jwks-url"),
+		AuthAlgorithms:       list(get("auth-algorithms")),
+		AuthGroupsClaim:      get("auth-groups-claim"),
+		AuthAdmins:           list(get("auth-admins")),
+		AuthEditors:          list(get("auth-editors")),
+		AuthViewers:          list(get("auth-viewers")),
 		LogFormat:            get("log-format"),
 	}
 	var err error
@@ -132,13 +160,22 @@ func Load(fs *pflag.FlagSet) (*Config, error) {
 	if c.WebhookMaxBody, err = strconv.ParseInt(get("webhook-max-body"), 10, 64); err != nil || c.WebhookMaxBody < 1 {
 		return nil, fmt.Errorf("webhook-max-body: want a positive number of bytes, got %q", get("webhook-max-body"))
 	}
-	for name, d := range map[string]*time.Duration{"sink-commit-interval": &c.SinkCommitInterval, "shutdown-timeout": &c.ShutdownTimeout} {
+	for name, d := range map[string]*time.Duration{"sink-commit-interval": &c.SinkCommitInterval, "shutdown-timeout": &c.ShutdownTimeout, "consistency-timeout": &c.ConsistencyTimeout} {
 		if *d, err = time.ParseDuration(get(name)); err != nil || *d <= 0 {
 			return nil, fmt.Errorf("%s: want a positive duration such as 10s, got %q", name, get(name))
 		}
 	}
 	if c.DemoShop, err = strconv.ParseBool(get("demo-shop")); err != nil {
 		return nil, fmt.Errorf("demo-shop: want true or false, got %q", get("demo-shop"))
+	}
+	if c.Production, err = strconv.ParseBool(get("production")); err != nil {
+		return nil, fmt.Errorf("production: want true or false, got %q", get("production"))
+	}
+	if c.AuthIssuer != "" && len(c.AuthAudiences) == 0 {
+		return nil, fmt.Errorf("auth-audience is required with auth-issuer: without it any token of the issuer, for any application, would be accepted")
+	}
+	if c.Production && c.AuthIssuer == "" {
+		return nil, fmt.Errorf("production is set but auth-issuer is empty: the dashboard API would run without authentication")
 	}
 	if c.ShopifyShops, err = ParseShops(get("shopify-shops")); err != nil {
 		return nil, fmt.Errorf("shopify-shops: %w", err)
@@ -148,7 +185,7 @@ func Load(fs *pflag.FlagSet) (*Config, error) {
 	}
 	for _, r := range c.Roles {
 		if !validRole[r] {
-			return nil, fmt.Errorf("roles: unknown role %q (gateway, projector, sink, scheduler, workflows, all)", r)
+			return nil, fmt.Errorf("roles: unknown role %q (gateway, projector, relay, sink, scheduler, workflows, all)", r)
 		}
 	}
 	if len(c.Roles) == 0 {
@@ -162,12 +199,13 @@ const (
 	RoleAll       = "all"
 	RoleGateway   = "gateway"
 	RoleProjector = "projector"
+	RoleRelay     = "relay"
 	RoleSink      = "sink"
 	RoleScheduler = "scheduler"
 	RoleWorkflows = "workflows"
 )
 
-var validRole = map[string]bool{RoleAll: true, RoleGateway: true, RoleProjector: true, RoleSink: true, RoleScheduler: true, RoleWorkflows: true}
+var validRole = map[string]bool{RoleAll: true, RoleGateway: true, RoleProjector: true, RoleRelay: true, RoleSink: true, RoleScheduler: true, RoleWorkflows: true}
 
 // Has reports whether the process runs role.
 func (c *Config) Has(role string) bool {

@@ -3,48 +3,24 @@ package gateway
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/storeline/storeline/gateway/problem"
 )
 
-// Problem types (RFC 9457 "type"), a stable vocabulary clients may switch on. Each is a path
-// relative to the API's origin.
+// Problem types the webhook intake answers with (package problem holds the catalogue).
 const (
-	ProblemInvalidSignature = "/problems/invalid-signature"
-	ProblemPayloadTooLarge  = "/problems/payload-too-large"
-	ProblemMalformedPayload = "/problems/malformed-payload"
-	ProblemMissingHeader    = "/problems/missing-header"
-	ProblemUnsupportedTopic = "/problems/unsupported-webhook-topic"
-	ProblemLogUnavailable   = "/problems/event-log-unavailable"
-	ProblemNotFound         = "/problems/not-found"
-	ProblemInvalidID        = "/problems/invalid-id"
-	ProblemInternal         = "/problems/internal"
+	ProblemInvalidSignature = problem.InvalidSignature
+	ProblemPayloadTooLarge  = problem.PayloadTooLarge
+	ProblemMalformedPayload = problem.MalformedPayload
+	ProblemMissingHeader    = problem.MissingHeader
+	ProblemUnsupportedTopic = problem.UnsupportedTopic
+	ProblemLogUnavailable   = problem.LogUnavailable
+	ProblemNotFound         = problem.NotFound
+	ProblemInternal         = problem.Internal
 )
-
-// problem is an application/problem+json body.
-type problem struct {
-	Type     string `json:"type"`
-	Title    string `json:"title"`
-	Status   int    `json:"status"`
-	Detail   string `json:"detail,omitempty"`
-	Instance string `json:"instance,omitempty"`
-}
-
-var problemTitles = map[string]string{
-	ProblemInvalidSignature: "Webhook signature does not verify",
-	ProblemPayloadTooLarge:  "Payload too large",
-	ProblemMalformedPayload: "Malformed payload",
-	ProblemMissingHeader:    "Required header missing",
-	ProblemUnsupportedTopic: "Webhook topic not supported",
-	ProblemLogUnavailable:   "Event log unavailable",
-	ProblemNotFound:         "Not found",
-	ProblemInvalidID:        "Invalid id",
-	ProblemInternal:         "Internal error",
-}
 
 func writeProblem(w http.ResponseWriter, r *http.Request, status int, typ, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(problem{Type: typ, Title: problemTitles[typ], Status: status, Detail: detail, Instance: r.URL.Path})
+	problem.Write(w, r, status, typ, detail)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

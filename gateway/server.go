@@ -17,6 +17,7 @@ import (
 	"github.com/storeline/storeline/deadletter"
 	"github.com/storeline/storeline/events"
 	"github.com/storeline/storeline/metrics"
+	"github.com/storeline/storeline/traceparent"
 )
 
 // Config configures the gateway.
@@ -37,6 +38,8 @@ type Config struct {
 	// ProduceTimeout bounds the wait for the broker's acknowledgement; past it the answer is 503
 	// (Shopify retries). Default 4 s, inside Shopify's 5 s.
 	ProduceTimeout time.Duration
+	// APITimeout bounds a dashboard API request. Default 30 s.
+	APITimeout time.Duration
 }
 
 // Deps are what the gateway serves from.
@@ -46,13 +49,15 @@ type Deps struct {
 	// DeadLetters keeps the deliveries that do not translate (KafkaDeadLetters). Without it such
 	// a delivery is answered 503.
 	DeadLetters DeadLetterProducer
-	Orders      OrderReader
-	Syncs       SyncRequester // records bulk sync requests; nil: POST /api/v1/sync is 404
-	Checks      []Check
-	Registry    http.Handler // embedded schema registry; nil when an external one is used
-	Metrics     prometheus.Registerer
-	Gatherer    prometheus.Gatherer
-	Log         *slog.Logger
+	// API is the dashboard API (package gateway/api), mounted at /api/v1; OpenAPI serves its
+	// document at /api/openapi.json.
+	API      http.Handler
+	OpenAPI  http.HandlerFunc
+	Checks   []Check
+	Registry http.Handler // embedded schema registry; nil when an external one is used
+	Metrics  prometheus.Registerer
+	Gatherer prometheus.Gatherer
+	Log      *slog.Logger
 }
 
 // New returns the gateway's handler.
@@ -63,12 +68,18 @@ func New(cfg Config, d Deps) http.Handler {
 	if cfg.ProduceTimeout <= 0 {
 		cfg.ProduceTimeout = 4 * time.Second
 	}
+	if cfg.APITimeout <= 0 {
+		cfg.APITimeout = 30 * time.Second
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
 	requests := metrics.Register(d.Metrics, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "storeline_http_requests_total", Help: "HTTP requests by route and status.",
 	}, []string{"route", "status"}))
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, middleware.Recoverer, countRequests(requests))
+	r.Use(requestID, traceparent.Middleware, accessLog(d.Log), recoverer(d.Log), countRequests(requests))
 	r.Method(http.MethodPost, "/webhooks/shopify", &shopifyWebhook{
 		secrets:         newWebhookSecrets(cfg.WebhookSecrets, cfg.Shops),
 		currencies:      newCurrencyBook(cfg.Shops),
@@ -88,10 +99,12 @@ func New(cfg Config, d Deps) http.Handler {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 15),
 		})),
 	})
-	r.Route("/api/v1", func(r chi.Router) {
-		r.Get("/orders/{id}", getOrder(d.Orders))
-		r.Post("/sync", postSync(d.Syncs))
-	})
+	if d.API != nil {
+		r.With(timeout(cfg.APITimeout)).Mount("/api/v1", d.API)
+	}
+	if d.OpenAPI != nil {
+		r.Get("/api/openapi.json", d.OpenAPI)
+	}
 	if d.Registry != nil {
 		r.Mount("/registry", d.Registry)
 	}

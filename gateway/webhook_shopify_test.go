@@ -21,6 +21,7 @@ import (
 	"github.com/storeline/storeline/eventlog"
 	"github.com/storeline/storeline/events"
 	"github.com/storeline/storeline/events/eventstest"
+	"github.com/storeline/storeline/gateway/problem"
 	"github.com/storeline/storeline/pii/piitest"
 	"github.com/storeline/storeline/webhooksig"
 )
@@ -124,7 +125,7 @@ func TestWebhookAnswers(t *testing.T) {
 				if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
 					t.Errorf("content type %q", ct)
 				}
-				var p problem
+				var p problem.Details
 				if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Type != tc.wantProblem || p.Status != tc.wantStatus {
 					t.Errorf("problem %+v (%v), want type %s", p, err, tc.wantProblem)
 				}

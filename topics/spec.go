@@ -10,6 +10,7 @@ import (
 	"github.com/storeline/storeline/config"
 	"github.com/storeline/storeline/deadletter"
 	"github.com/storeline/storeline/events"
+	"github.com/storeline/storeline/outbox"
 	"github.com/storeline/storeline/registry"
 )
 
@@ -81,5 +82,7 @@ func Desired(s Settings) []Spec {
 		reg[k] = *v
 	}
 	out = append(out, Spec{Name: RegistryTopic(s.Prefix), Partitions: 1, ReplicationFactor: s.ReplicationFactor, Configs: reg})
+	// The outbox relay's checkpoint: one key, the newest value is all that matters.
+	out = append(out, Spec{Name: outbox.CheckpointTopic(s.Prefix), Partitions: 1, ReplicationFactor: s.ReplicationFactor, Configs: forever("compact")})
 	return out
 }

@@ -27,6 +27,9 @@ func TestDesired(t *testing.T) {
 			"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "compact", "min.insync.replicas": "2",
 			"min.compaction.lag.ms": "604800000",
 		}},
+		"p._storeline_outbox": {Partitions: 1, ReplicationFactor: 3, Configs: map[string]string{
+			"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "compact", "min.insync.replicas": "2",
+		}},
 	}
 	if len(specs) != len(want) || len(byName) != len(want) {
 		t.Fatalf("Desired: %d specs (%d names), want %d: %+v", len(specs), len(byName), len(want), specs)

@@ -19,6 +19,7 @@ import (
 	"github.com/storeline/storeline/commands/decision"
 	"github.com/storeline/storeline/commands/fielderr"
 	"github.com/storeline/storeline/events"
+	readmodel "github.com/storeline/storeline/projections/objectives"
 )
 
 // AggregateType is the objectives' aggregate type in envelopes and the aggregates table.
@@ -68,11 +69,11 @@ var metricUnits = map[string]string{
 	"days_of_inventory": "days",
 }
 
-// State is the aggregate's state between commands.
+// State is the aggregate's state between commands: the specification as written and as sent.
 type State struct {
-	Spec      Spec      `json:"spec"`
-	CreatedAt time.Time `json:"created_at"`
-	Removed   bool      `json:"removed"`
+	Spec      Spec                          `json:"spec"`
+	Objective events.ObjectiveSpecification `json:"objective"`
+	Removed   bool                          `json:"removed"`
 }
 
 // Validate checks what the schema of the request cannot: the fields that belong together.
@@ -128,7 +129,7 @@ func Validate(s Spec) error {
 // Set creates the objective (cur does not exist) or saves a new version of it.
 func Set(id string, s Spec, shopCurrency string, now time.Time) decision.Decide {
 	return func(_ context.Context, _ pgx.Tx, cur decision.Current) (decision.Outcome, error) {
-		st := State{Spec: s, CreatedAt: now}
+		created := now
 		var changed []string
 		if cur.Exists {
 			var old State
@@ -138,12 +139,12 @@ func Set(id string, s Spec, shopCurrency string, now time.Time) decision.Decide 
 			if old.Removed {
 				return decision.Outcome{}, decision.Reject("objective %s was removed; create a new one", id)
 			}
-			st.CreatedAt = old.CreatedAt
+			created = old.Objective.CreatedAt
 			changed = changedFields(old.Spec, s)
 		} else {
 			changed = []string{"name", "description", "scope", "metric", "comparison", "target", "period", "at_risk_threshold"}
 		}
-		spec, err := toEvent(id, s, shopCurrency, st.CreatedAt, now)
+		spec, err := toEvent(id, s, shopCurrency, created, now)
 		if err != nil {
 			return decision.Outcome{}, err
 		}
@@ -153,8 +154,9 @@ func Set(id string, s Spec, shopCurrency string, now time.Time) decision.Decide 
 		if !cur.Exists {
 			status = 201
 		}
-		return decision.Outcome{Events: []events.Event{ev}, State: st, Status: status,
-			Response: func(version int64) any { return View(id, st, version, now) }}, nil
+		// The answer is read after the engine has stamped ev's envelope (shop, version).
+		return decision.Outcome{Events: []events.Event{ev}, State: State{Spec: s, Objective: spec}, Status: status,
+			Response: func(int64) any { return readmodel.FromEvent(ev) }}, nil
 	}
 }
 
@@ -173,23 +175,13 @@ func Remove(id string, reason *string, now time.Time) decision.Decide {
 		ev := &events.ObjectiveSpecificationRemoved{Envelope: events.Envelope{EventType: events.TypeObjectiveSpecificationRemoved, OccurredAt: now},
 			ObjectiveID: id, Reason: reason}
 		return decision.Outcome{Events: []events.Event{ev}, State: st,
-			Response: func(version int64) any { return View(id, st, version, now) }}, nil
+			Response: func(version int64) any {
+				o := readmodel.FromEvent(&events.ObjectiveSpecificationSet{Envelope: ev.Envelope, Objective: st.Objective})
+				removed := ev.Envelope.OccurredAt.UTC()
+				o.RemovedAt, o.RemovedReason = &removed, reason
+				return o
+			}}, nil
 	}
-}
-
-// Objective is the answer to an objective command.
-type Objective struct {
-	ID        string    `json:"id"`
-	Version   int64     `json:"version"`
-	Removed   bool      `json:"removed"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-	Spec
-}
-
-// View is the command's answer.
-func View(id string, st State, version int64, now time.Time) Objective {
-	return Objective{ID: id, Version: version, Removed: st.Removed, CreatedAt: st.CreatedAt, UpdatedAt: now, Spec: st.Spec}
 }
 
 func changedFields(a, b Spec) []string {

@@ -74,6 +74,7 @@ type Deps struct {
 	Tags         TagReader
 	Objectives   ObjectiveReader
 	Plans        PlanReader
+	Syncs        SyncRequester // records bulk sync requests; nil leaves POST /sync out
 	Health       []Check
 	Log          *slog.Logger
 }
@@ -153,6 +154,9 @@ func New(cfg Config, d Deps) (*API, http.Handler) {
 	}
 	if d.Plans != nil {
 		a.registerPlans()
+	}
+	if d.Syncs != nil {
+		a.registerSync()
 	}
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, http.StatusNotFound, problem.NotFound, "no route "+r.Method+" "+r.URL.Path)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -10,6 +11,7 @@ import (
 	"github.com/storeline/storeline/auth"
 	"github.com/storeline/storeline/commands/decision"
 	"github.com/storeline/storeline/commands/objectives"
+	readmodel "github.com/storeline/storeline/projections/objectives"
 )
 
 // objectiveCommand is the body of create and update.
@@ -26,7 +28,7 @@ type objectiveIDParam struct {
 func (a *API) registerObjectiveCommands() {
 	huma.Register(a.humaAPI, withStatus(op("create-objective", http.MethodPost, "/objectives", auth.RoleEditor, "objectives",
 		"Create an objective: a target for one metric of a product, tag or collection over a period."), http.StatusCreated),
-		func(ctx context.Context, in *objectiveCommand) (*CommandOutput[objectives.Objective], error) {
+		func(ctx context.Context, in *objectiveCommand) (*CommandOutput[readmodel.Objective], error) {
 			shop, err := a.shop(in.ShopParam)
 			if err != nil {
 				return nil, err
@@ -35,7 +37,7 @@ func (a *API) registerObjectiveCommands() {
 				return nil, a.commandError(ctx, err)
 			}
 			id := uuid.NewString()
-			out, err := command[objectives.Objective](a, ctx, "create-objective",
+			out, err := command[readmodel.Objective](a, ctx, "create-objective",
 				decision.Command{AggregateType: objectives.AggregateType, AggregateID: id, Shop: shop.Domain, Create: true},
 				in.CommandParams, in.Body, false, objectives.Set(id, in.Body, shop.Currency, a.now()))
 			if err != nil {
@@ -50,7 +52,7 @@ func (a *API) registerObjectiveCommands() {
 		func(ctx context.Context, in *struct {
 			objectiveIDParam
 			objectiveCommand
-		}) (*CommandOutput[objectives.Objective], error) {
+		}) (*CommandOutput[readmodel.Objective], error) {
 			shop, err := a.shop(in.ShopParam)
 			if err != nil {
 				return nil, err
@@ -58,7 +60,7 @@ func (a *API) registerObjectiveCommands() {
 			if err := objectives.Validate(in.Body); err != nil {
 				return nil, a.commandError(ctx, err)
 			}
-			return command[objectives.Objective](a, ctx, "update-objective",
+			return command[readmodel.Objective](a, ctx, "update-objective",
 				decision.Command{AggregateType: objectives.AggregateType, AggregateID: in.ID, Shop: shop.Domain},
 				in.CommandParams, in.Body, true, objectives.Set(in.ID, in.Body, shop.Currency, a.now()))
 		})
@@ -70,7 +72,7 @@ func (a *API) registerObjectiveCommands() {
 			ShopParam
 			CommandParams
 			Reason string `query:"reason" maxLength:"500" doc:"Why it is removed (kept in the event)."`
-		}) (*CommandOutput[objectives.Objective], error) {
+		}) (*CommandOutput[readmodel.Objective], error) {
 			shop, err := a.shop(in.ShopParam)
 			if err != nil {
 				return nil, err
@@ -79,7 +81,7 @@ func (a *API) registerObjectiveCommands() {
 			if in.Reason != "" {
 				reason = &in.Reason
 			}
-			return command[objectives.Objective](a, ctx, "remove-objective",
+			return command[readmodel.Objective](a, ctx, "remove-objective",
 				decision.Command{AggregateType: objectives.AggregateType, AggregateID: in.ID, Shop: shop.Domain},
 				in.CommandParams, map[string]any{"reason": reason}, true, objectives.Remove(in.ID, reason, a.now()))
 		})
@@ -89,4 +91,116 @@ func (a *API) registerObjectiveCommands() {
 func withStatus(o huma.Operation, status int) huma.Operation {
 	o.DefaultStatus = status
 	return o
+}
+
+// ObjectiveReader reads the objectives read model (projections/objectives).
+type ObjectiveReader interface {
+	List(ctx context.Context, q readmodel.ListQuery) ([]readmodel.Objective, error)
+	Get(ctx context.Context, id string) (*readmodel.Objective, error)
+	Versions(ctx context.Context, id string) ([]readmodel.Version, error)
+}
+
+// objectivesProjection is the projection the objective reads wait on.
+const objectivesProjection = "objectives"
+
+type objectiveOutput struct {
+	ETag string `header:"ETag" doc:"The objective's version; send it in If-Match to change it."`
+	Body readmodel.Objective
+}
+
+func (a *API) registerObjectives() {
+	a.registerObjectiveCommands()
+
+	huma.Register(a.humaAPI, op("list-objectives", http.MethodGet, "/objectives", auth.RoleViewer, "objectives",
+		"List the shop's objectives, oldest first."),
+		func(ctx context.Context, in *struct {
+			ShopParam
+			ConsistencyParam
+			ScopeType      string `query:"scope_type" enum:"product,tag,collection" doc:"Only objectives of this scope kind."`
+			ScopeID        string `query:"scope_id" maxLength:"255" doc:"Only objectives of this scope (product or collection GID, or the tag)."`
+			IncludeRemoved bool   `query:"include_removed" doc:"Add removed objectives (their tombstones)."`
+		}) (*struct {
+			Body struct {
+				Objectives []readmodel.Objective `json:"objectives"`
+			}
+		}, error) {
+			shop, err := a.shop(in.ShopParam)
+			if err != nil {
+				return nil, err
+			}
+			if err := a.consistent(ctx, in.ConsistencyParam, objectivesProjection); err != nil {
+				return nil, err
+			}
+			list, err := a.d.Objectives.List(ctx, readmodel.ListQuery{Shop: shop.Domain, ScopeType: in.ScopeType, ScopeID: in.ScopeID, IncludeRemoved: in.IncludeRemoved})
+			if err != nil {
+				return nil, a.internal(ctx, "list objectives", err)
+			}
+			out := &struct {
+				Body struct {
+					Objectives []readmodel.Objective `json:"objectives"`
+				}
+			}{}
+			out.Body.Objectives = list
+			return out, nil
+		})
+
+	huma.Register(a.humaAPI, op("get-objective", http.MethodGet, "/objectives/{id}", auth.RoleViewer, "objectives",
+		"An objective's newest version (a removed one's tombstone), with its version as ETag."),
+		func(ctx context.Context, in *struct {
+			objectiveIDParam
+			ShopParam
+			ConsistencyParam
+		}) (*objectiveOutput, error) {
+			o, err := a.objective(ctx, in.ShopParam, in.ConsistencyParam, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			return &objectiveOutput{ETag: etag(o.Version), Body: *o}, nil
+		})
+
+	huma.Register(a.humaAPI, op("list-objective-versions", http.MethodGet, "/objectives/{id}/versions", auth.RoleViewer, "objectives",
+		"Every version of an objective, oldest first: what each edit set and who made it."),
+		func(ctx context.Context, in *struct {
+			objectiveIDParam
+			ShopParam
+			ConsistencyParam
+		}) (*struct {
+			Body struct {
+				Versions []readmodel.Version `json:"versions"`
+			}
+		}, error) {
+			if _, err := a.objective(ctx, in.ShopParam, in.ConsistencyParam, in.ID); err != nil {
+				return nil, err
+			}
+			vs, err := a.d.Objectives.Versions(ctx, in.ID)
+			if err != nil {
+				return nil, a.internal(ctx, "objective versions", err)
+			}
+			out := &struct {
+				Body struct {
+					Versions []readmodel.Version `json:"versions"`
+				}
+			}{}
+			out.Body.Versions = vs
+			return out, nil
+		})
+}
+
+// objective reads one objective of the shop, after the consistency wait.
+func (a *API) objective(ctx context.Context, sp ShopParam, cp ConsistencyParam, id string) (*readmodel.Objective, error) {
+	shop, err := a.shop(sp)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.consistent(ctx, cp, objectivesProjection); err != nil {
+		return nil, err
+	}
+	o, err := a.d.Objectives.Get(ctx, id)
+	if errors.Is(err, readmodel.ErrNotFound) || err == nil && o.Shop != shop.Domain {
+		return nil, notFound("objective " + id)
+	}
+	if err != nil {
+		return nil, a.internal(ctx, "read objective", err)
+	}
+	return o, nil
 }
