@@ -18,6 +18,7 @@ import (
 
 	"github.com/storeline/storeline/commands/decision"
 	"github.com/storeline/storeline/commands/fielderr"
+	"github.com/storeline/storeline/commands/shopifyid"
 	"github.com/storeline/storeline/events"
 	readmodel "github.com/storeline/storeline/projections/objectives"
 )
@@ -81,7 +82,7 @@ func Validate(s Spec) error {
 	var errs fielderr.List
 	switch s.Scope.Type {
 	case "product":
-		if _, err := shopifyID(s.Scope.ProductID, "Product"); err != nil {
+		if _, err := shopifyid.Parse(s.Scope.ProductID, "Product"); err != nil {
 			errs.Add("body.scope.product_id", err.Error(), s.Scope.ProductID)
 		}
 	case "tag":
@@ -89,7 +90,7 @@ func Validate(s Spec) error {
 			errs.Add("body.scope.tag", "a tag scope needs the tag", s.Scope.Tag)
 		}
 	case "collection":
-		if _, err := shopifyID(s.Scope.CollectionID, "Collection"); err != nil {
+		if _, err := shopifyid.Parse(s.Scope.CollectionID, "Collection"); err != nil {
 			errs.Add("body.scope.collection_id", err.Error(), s.Scope.CollectionID)
 		}
 	}
@@ -210,14 +211,14 @@ func toEvent(id string, s Spec, shopCurrency string, created, now time.Time) (ev
 	sc := events.MetricScope{ScopeType: s.Scope.Type, Title: s.Scope.Title}
 	switch s.Scope.Type {
 	case "product":
-		n, _ := shopifyID(s.Scope.ProductID, "Product")
+		n, _ := shopifyid.Parse(s.Scope.ProductID, "Product")
 		gid := "gid://shopify/Product/" + strconv.FormatInt(n, 10)
 		sc.ScopeID, sc.ProductID, sc.ProductGID = gid, &n, &gid
 	case "tag":
 		tag := strings.TrimSpace(s.Scope.Tag)
 		sc.ScopeID, sc.Tag = tag, &tag
 	case "collection":
-		n, _ := shopifyID(s.Scope.CollectionID, "Collection")
+		n, _ := shopifyid.Parse(s.Scope.CollectionID, "Collection")
 		gid := "gid://shopify/Collection/" + strconv.FormatInt(n, 10)
 		sc.ScopeID, sc.CollectionID, sc.CollectionGID = gid, &n, &gid
 	}
@@ -255,16 +256,6 @@ func optDate(s *string) (*time.Time, error) {
 		return nil, fmt.Errorf("not a date (YYYY-MM-DD)")
 	}
 	return &t, nil
-}
-
-// shopifyID parses a numeric Shopify id or its GID of the given resource.
-func shopifyID(s, resource string) (int64, error) {
-	raw := strings.TrimPrefix(strings.TrimSpace(s), "gid://shopify/"+resource+"/")
-	n, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("want a positive %s id or gid://shopify/%s/<id>", strings.ToLower(resource), resource)
-	}
-	return n, nil
 }
 
 // Metrics lists the metrics an objective may target, for documentation.

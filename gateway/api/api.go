@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -124,6 +126,8 @@ func New(cfg Config, d Deps) (*API, http.Handler) {
 		r.Use(d.Authenticate)
 	}
 	hc := huma.DefaultConfig("storeline dashboard API", cfg.Version)
+	hc.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaNamer())
+	hc.RejectUnknownQueryParameters = true
 	hc.OpenAPIPath, hc.DocsPath, hc.SchemasPath = "", "", ""
 	hc.CreateHooks = nil // no $schema links in bodies
 	hc.Info.Description = "The merchant dashboard's API: read models of orders, products, tags, objectives and combo plans, and the commands that change them. " +
@@ -165,6 +169,32 @@ func New(cfg Config, d Deps) (*API, http.Handler) {
 		problem.Write(w, r, http.StatusMethodNotAllowed, problem.MethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
 	})
 	return a, r
+}
+
+// schemaNamer names the document's schemas after their Go types; a request body type from a
+// commands package gets "Input" (it is what a client writes, beside the read model's type of the
+// same name), and a name two packages share gets its package's name in front, so that no schema
+// silently stands for two types.
+func schemaNamer() func(t reflect.Type, hint string) string {
+	taken := map[string]string{} // name → package path
+	return func(t reflect.Type, hint string) string {
+		name := huma.DefaultSchemaNamer(t, hint)
+		base := t
+		for base.Kind() == reflect.Pointer || base.Kind() == reflect.Slice {
+			base = base.Elem()
+		}
+		pkg := base.PkgPath()
+		if strings.Contains(pkg, "/commands/") {
+			name += "Input"
+		}
+		if other, ok := taken[name]; ok && other != pkg && pkg != "" {
+			name = strings.ToUpper(path.Base(pkg)[:1]) + path.Base(pkg)[1:] + name
+		}
+		if _, ok := taken[name]; !ok {
+			taken[name] = pkg
+		}
+		return name
+	}
 }
 
 // OpenAPI returns the OpenAPI 3.1 document.
@@ -225,14 +255,34 @@ func (a *API) shop(p ShopParam) (Shop, error) {
 		if len(a.cfg.Shops) == 1 {
 			return a.cfg.Shops[0], nil
 		}
-		return Shop{}, invalid("query.shop", "this deployment serves several shops: name one", nil)
+		return Shop{}, invalid("query.shop", "name the shop (x.myshopify.com): this deployment serves several", nil)
 	}
 	for _, s := range a.cfg.Shops {
 		if s.Domain == want {
 			return s, nil
 		}
 	}
+	if len(a.cfg.Shops) == 0 {
+		// No shop configured by name: every shop signing with the app's secret is served.
+		return Shop{Domain: want}, nil
+	}
 	return Shop{}, problem.New(http.StatusNotFound, problem.NotFound, "no shop "+want+" here")
+}
+
+// shopOf checks a single resource's shop against the shop parameter: a resource of another
+// shop is as good as absent. Without the parameter any shop's resource is served (the id names it).
+func (a *API) shopOf(p ShopParam, resourceShop string) error {
+	if strings.TrimSpace(p.Shop) == "" {
+		return nil
+	}
+	s, err := a.shop(p)
+	if err != nil {
+		return err
+	}
+	if s.Domain != resourceShop {
+		return notFound("such resource in shop " + s.Domain)
+	}
+	return nil
 }
 
 // ConsistencyParam carries a consistency token to a read.

@@ -14,21 +14,21 @@ import (
 	readmodel "github.com/storeline/storeline/projections/objectives"
 )
 
-// objectiveCommand is the body of create and update.
-type objectiveCommand struct {
+// ObjectiveCommand is the body of create and update.
+type ObjectiveCommand struct {
 	ShopParam
 	CommandParams
 	Body objectives.Spec
 }
 
-type objectiveIDParam struct {
+type ObjectiveIDParam struct {
 	ID string `path:"id" format:"uuid" doc:"Objective id."`
 }
 
 func (a *API) registerObjectiveCommands() {
 	huma.Register(a.humaAPI, withStatus(op("create-objective", http.MethodPost, "/objectives", auth.RoleEditor, "objectives",
 		"Create an objective: a target for one metric of a product, tag or collection over a period."), http.StatusCreated),
-		func(ctx context.Context, in *objectiveCommand) (*CommandOutput[readmodel.Objective], error) {
+		func(ctx context.Context, in *ObjectiveCommand) (*CommandOutput[readmodel.Objective], error) {
 			shop, err := a.shop(in.ShopParam)
 			if err != nil {
 				return nil, err
@@ -50,8 +50,8 @@ func (a *API) registerObjectiveCommands() {
 	huma.Register(a.humaAPI, op("update-objective", http.MethodPut, "/objectives/{id}", auth.RoleEditor, "objectives",
 		"Save a new version of an objective. If-Match is required."),
 		func(ctx context.Context, in *struct {
-			objectiveIDParam
-			objectiveCommand
+			ObjectiveIDParam
+			ObjectiveCommand
 		}) (*CommandOutput[readmodel.Objective], error) {
 			shop, err := a.shop(in.ShopParam)
 			if err != nil {
@@ -68,7 +68,7 @@ func (a *API) registerObjectiveCommands() {
 	huma.Register(a.humaAPI, op("remove-objective", http.MethodDelete, "/objectives/{id}", auth.RoleEditor, "objectives",
 		"Remove an objective: measurements are no longer classified against it. If-Match is required."),
 		func(ctx context.Context, in *struct {
-			objectiveIDParam
+			ObjectiveIDParam
 			ShopParam
 			CommandParams
 			Reason string `query:"reason" maxLength:"500" doc:"Why it is removed (kept in the event)."`
@@ -147,7 +147,7 @@ func (a *API) registerObjectives() {
 	huma.Register(a.humaAPI, op("get-objective", http.MethodGet, "/objectives/{id}", auth.RoleViewer, "objectives",
 		"An objective's newest version (a removed one's tombstone), with its version as ETag."),
 		func(ctx context.Context, in *struct {
-			objectiveIDParam
+			ObjectiveIDParam
 			ShopParam
 			ConsistencyParam
 		}) (*objectiveOutput, error) {
@@ -161,7 +161,7 @@ func (a *API) registerObjectives() {
 	huma.Register(a.humaAPI, op("list-objective-versions", http.MethodGet, "/objectives/{id}/versions", auth.RoleViewer, "objectives",
 		"Every version of an objective, oldest first: what each edit set and who made it."),
 		func(ctx context.Context, in *struct {
-			objectiveIDParam
+			ObjectiveIDParam
 			ShopParam
 			ConsistencyParam
 		}) (*struct {
@@ -188,19 +188,18 @@ func (a *API) registerObjectives() {
 
 // objective reads one objective of the shop, after the consistency wait.
 func (a *API) objective(ctx context.Context, sp ShopParam, cp ConsistencyParam, id string) (*readmodel.Objective, error) {
-	shop, err := a.shop(sp)
-	if err != nil {
-		return nil, err
-	}
 	if err := a.consistent(ctx, cp, objectivesProjection); err != nil {
 		return nil, err
 	}
 	o, err := a.d.Objectives.Get(ctx, id)
-	if errors.Is(err, readmodel.ErrNotFound) || err == nil && o.Shop != shop.Domain {
+	if errors.Is(err, readmodel.ErrNotFound) {
 		return nil, notFound("objective " + id)
 	}
 	if err != nil {
 		return nil, a.internal(ctx, "read objective", err)
+	}
+	if err := a.shopOf(sp, o.Shop); err != nil {
+		return nil, err
 	}
 	return o, nil
 }

@@ -1,0 +1,161 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/storeline/storeline/projections/objectives"
+)
+
+func objectiveBody(name string, amount string) map[string]any {
+	return map[string]any{
+		"name":       name,
+		"scope":      map[string]any{"type": "tag", "tag": "linen"},
+		"metric":     "revenue",
+		"comparison": "at_least",
+		"target":     map[string]any{"amount": amount},
+		"period":     map[string]any{"kind": "monthly", "time_zone": "Europe/Berlin"},
+	}
+}
+
+func createObjective(t *testing.T, h *harness, name string) (objectives.Objective, response) {
+	t.Helper()
+	r := h.call(t, "editor", http.MethodPost, "/api/v1/objectives", objectiveBody(name, "1000.50"), nil)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	var o objectives.Objective
+	r.decode(t, &o)
+	return o, r
+}
+
+func TestObjectiveLifecycle(t *testing.T) {
+	h := newHarness(t)
+	o, r := createObjective(t, h, "Spring linen")
+	if r.Header.Get("ETag") != `"1"` || o.Version != 1 || o.Target.Amount == nil || *o.Target.Amount != "1000.5" || *o.Target.Currency != "EUR" {
+		t.Fatalf("created %+v etag %s", o, r.Header.Get("ETag"))
+	}
+	if loc := r.Header.Get("Location"); loc != "/api/v1/objectives/"+o.ID {
+		t.Errorf("Location %q", loc)
+	}
+	token := r.Header.Get("X-Consistency-Token")
+
+	// Read your write: with the token the read model already holds it.
+	g := h.call(t, "viewer", http.MethodGet, "/api/v1/objectives/"+o.ID, nil, map[string]string{"X-Consistency-Token": token})
+	if g.Status != http.StatusOK || g.Header.Get("ETag") != `"1"` {
+		t.Fatalf("get with token: %d %s", g.Status, g.Body)
+	}
+
+	// Update: If-Match required, stale refused, current accepted.
+	if r := h.call(t, "editor", http.MethodPut, "/api/v1/objectives/"+o.ID, objectiveBody("Spring linen", "2000"), nil); r.Status != http.StatusPreconditionRequired {
+		t.Errorf("update without If-Match: %d %s", r.Status, r.Body)
+	}
+	u := h.call(t, "editor", http.MethodPut, "/api/v1/objectives/"+o.ID, objectiveBody("Spring linen", "2000"), map[string]string{"If-Match": `"1"`})
+	if u.Status != http.StatusOK || u.Header.Get("ETag") != `"2"` {
+		t.Fatalf("update: %d %s", u.Status, u.Body)
+	}
+	if r := h.call(t, "editor", http.MethodPut, "/api/v1/objectives/"+o.ID, objectiveBody("Spring linen", "3000"), map[string]string{"If-Match": `"1"`}); r.Status != http.StatusPreconditionFailed {
+		t.Errorf("stale update: %d %s", r.Status, r.Body)
+	}
+	vs := h.call(t, "viewer", http.MethodGet, "/api/v1/objectives/"+o.ID+"/versions", nil, map[string]string{"X-Consistency-Token": u.Header.Get("X-Consistency-Token")})
+	var versions struct{ Versions []objectives.Version }
+	vs.decode(t, &versions)
+	if len(versions.Versions) != 2 || len(versions.Versions[1].ChangedFields) != 1 || versions.Versions[1].ChangedFields[0] != "target" {
+		t.Errorf("versions %s", vs.Body)
+	}
+
+	// Remove, then the removed objective cannot be edited.
+	d := h.call(t, "editor", http.MethodDelete, "/api/v1/objectives/"+o.ID+"?reason=season+over", nil, map[string]string{"If-Match": `"2"`})
+	if d.Status != http.StatusOK || d.Header.Get("ETag") != `"3"` {
+		t.Fatalf("remove: %d %s", d.Status, d.Body)
+	}
+	if r := h.call(t, "editor", http.MethodPut, "/api/v1/objectives/"+o.ID, objectiveBody("again", "1"), map[string]string{"If-Match": `"3"`}); r.Status != http.StatusConflict {
+		t.Errorf("edit removed: %d %s", r.Status, r.Body)
+	}
+	l := h.call(t, "viewer", http.MethodGet, "/api/v1/objectives?include_removed=true", nil, map[string]string{"X-Consistency-Token": d.Header.Get("X-Consistency-Token")})
+	var list struct{ Objectives []objectives.Objective }
+	l.decode(t, &list)
+	if len(list.Objectives) != 1 || list.Objectives[0].RemovedAt == nil || list.Objectives[0].Version != 3 {
+		t.Errorf("list after removal: %s", l.Body)
+	}
+}
+
+func TestObjectiveIdempotencyKey(t *testing.T) {
+	h := newHarness(t)
+	key := map[string]string{"Idempotency-Key": "create-1"}
+	first := h.call(t, "editor", http.MethodPost, "/api/v1/objectives", objectiveBody("Once", "10"), key)
+	again := h.call(t, "editor", http.MethodPost, "/api/v1/objectives", objectiveBody("Once", "10"), key)
+	if first.Status != http.StatusCreated || again.Status != http.StatusCreated || string(first.Body) != string(again.Body) ||
+		again.Header.Get("Idempotent-Replayed") != "true" || first.Header.Get("X-Consistency-Token") != again.Header.Get("X-Consistency-Token") {
+		t.Fatalf("repeat: %d %s / %d %s", first.Status, first.Body, again.Status, again.Body)
+	}
+	if r := h.call(t, "editor", http.MethodPost, "/api/v1/objectives", objectiveBody("Twice", "10"), key); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("same key, other body: %d %s", r.Status, r.Body)
+	}
+	var n int
+	if err := h.Pool.QueryRow(t.Context(), `SELECT count(*) FROM aggregates WHERE aggregate_type = 'ObjectiveSpecification'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d objectives decided (%v), want 1", n, err)
+	}
+}
+
+// TestConcurrentEditsWithTheSameIfMatch: two editors save the same version at once; exactly one
+// wins, the other gets 412, and the log holds one event for that version.
+func TestConcurrentEditsWithTheSameIfMatch(t *testing.T) {
+	h := newHarness(t)
+	for round := range 20 {
+		o, _ := createObjective(t, h, fmt.Sprint("race ", round))
+		var wg sync.WaitGroup
+		statuses := make([]int, 2)
+		for i := range 2 {
+			wg.Go(func() {
+				r := h.call(t, "editor", http.MethodPut, "/api/v1/objectives/"+o.ID, objectiveBody("race", strconv.Itoa(100+i)), map[string]string{"If-Match": `"1"`})
+				statuses[i] = r.Status
+			})
+		}
+		wg.Wait()
+		ok, failed := 0, 0
+		for _, s := range statuses {
+			switch s {
+			case http.StatusOK:
+				ok++
+			case http.StatusPreconditionFailed:
+				failed++
+			}
+		}
+		if ok != 1 || failed != 1 {
+			t.Fatalf("round %d: statuses %v, want one 200 and one 412", round, statuses)
+		}
+		var events int
+		if err := h.Pool.QueryRow(t.Context(), `SELECT count(*) FROM outbox o JOIN aggregates a ON a.aggregate_id = convert_from(o.record_key, 'UTF8') WHERE a.aggregate_id = $1`, o.ID).Scan(&events); err != nil || events != 2 {
+			t.Fatalf("round %d: %d events for the objective (%v), want 2 (created, one update)", round, events, err)
+		}
+	}
+}
+
+// TestReadYourWrites: a command then a read with its token sees the change, every time.
+func TestReadYourWrites(t *testing.T) {
+	h := newHarness(t)
+	o, _ := createObjective(t, h, "ryw")
+	iterations := 1000
+	if testing.Short() {
+		iterations = 50
+	}
+	version := 1
+	for i := range iterations {
+		amount := strconv.Itoa(1000 + i)
+		u := h.call(t, "editor", http.MethodPut, "/api/v1/objectives/"+o.ID, objectiveBody("ryw", amount), map[string]string{"If-Match": `"` + strconv.Itoa(version) + `"`})
+		if u.Status != http.StatusOK {
+			t.Fatalf("iteration %d: update %d %s", i, u.Status, u.Body)
+		}
+		version++
+		g := h.call(t, "viewer", http.MethodGet, "/api/v1/objectives/"+o.ID+"?consistency="+u.Header.Get("X-Consistency-Token"), nil, nil)
+		var got objectives.Objective
+		g.decode(t, &got)
+		if g.Status != http.StatusOK || got.Version != int64(version) || got.Target.Amount == nil || *got.Target.Amount != amount {
+			t.Fatalf("iteration %d: read %d %s, want version %d amount %s", i, g.Status, g.Body, version, amount)
+		}
+	}
+}
