@@ -1,6 +1,178 @@
 package api
 
-// PlanReader reads the combo plans read model (projections/plans).
-type PlanReader interface{}
+import (
+	"context"
+	"errors"
+	"net/http"
 
-func (a *API) registerPlans() {}
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
+
+	"github.com/storeline/storeline/auth"
+	"github.com/storeline/storeline/commands/decision"
+	"github.com/storeline/storeline/commands/plans"
+	readmodel "github.com/storeline/storeline/projections/plans"
+)
+
+// PlanReader reads the combo plans read model (projections/plans).
+type PlanReader interface {
+	List(ctx context.Context, q readmodel.ListQuery) ([]readmodel.Plan, error)
+	Get(ctx context.Context, id string) (*readmodel.Plan, error)
+}
+
+// plansProjection is the projection the plan reads wait on.
+const plansProjection = "plans"
+
+type planIDParam struct {
+	ID string `path:"id" format:"uuid" doc:"Combo plan id."`
+}
+
+// moveBody is the optional body of a move.
+type moveBody struct {
+	Reason *string `json:"reason,omitempty" maxLength:"500" doc:"Why, as a short business note (kept in the event and shown with the plan)."`
+}
+
+// moveDocs describes each move for the OpenAPI document.
+var moveDocs = map[string]string{
+	plans.Approve: "Approve a draft plan (it needs at least one item); an approved plan is no longer edited unless reopened.",
+	plans.Reopen:  "Reopen an approved plan as a draft, to edit it.",
+	plans.Publish: "Publish an approved plan: the combo is to be promoted.",
+	plans.Archive: "Archive a plan in any other state.",
+	plans.Restore: "Restore an archived plan as a draft.",
+}
+
+func (a *API) registerPlans() {
+	huma.Register(a.humaAPI, op("list-combo-plans", http.MethodGet, "/combo-plans", auth.RoleViewer, "combo plans",
+		"List the shop's combo plans, newest first, optionally in some states only."),
+		func(ctx context.Context, in *struct {
+			ShopParam
+			ConsistencyParam
+			State []string `query:"state" maxItems:"4" enum:"draft,approved,published,archived" doc:"Only plans in one of these states (comma-separated); every state when absent."`
+		}) (*struct {
+			Body struct {
+				ComboPlans []readmodel.Plan `json:"combo_plans"`
+			}
+		}, error) {
+			shop, err := a.shop(in.ShopParam)
+			if err != nil {
+				return nil, err
+			}
+			if err := a.consistent(ctx, in.ConsistencyParam, plansProjection); err != nil {
+				return nil, err
+			}
+			list, err := a.d.Plans.List(ctx, readmodel.ListQuery{Shop: shop.Domain, States: in.State})
+			if err != nil {
+				return nil, a.internal(ctx, "list combo plans", err)
+			}
+			out := &struct {
+				Body struct {
+					ComboPlans []readmodel.Plan `json:"combo_plans"`
+				}
+			}{}
+			out.Body.ComboPlans = list
+			return out, nil
+		})
+
+	huma.Register(a.humaAPI, withStatus(op("create-combo-plan", http.MethodPost, "/combo-plans", auth.RoleEditor, "combo plans",
+		"Create a combo plan, as a draft: products to promote together, with optional discounts."), http.StatusCreated),
+		func(ctx context.Context, in *struct {
+			ShopParam
+			CommandParams
+			Body plans.Spec
+		}) (*CommandOutput[readmodel.Plan], error) {
+			shop, err := a.shop(in.ShopParam)
+			if err != nil {
+				return nil, err
+			}
+			if err := plans.Validate(in.Body); err != nil {
+				return nil, a.commandError(ctx, err)
+			}
+			id := uuid.NewString()
+			out, err := command[readmodel.Plan](a, ctx, "create-combo-plan",
+				decision.Command{AggregateType: plans.AggregateType, AggregateID: id, Shop: shop.Domain, Create: true},
+				in.CommandParams, in.Body, false, plans.Create(id, shop.Domain, in.Body, shop.Currency, a.now()))
+			if err != nil {
+				return nil, err
+			}
+			out.Location = Prefix + "/combo-plans/" + out.Body.ID
+			return out, nil
+		})
+
+	huma.Register(a.humaAPI, op("get-combo-plan", http.MethodGet, "/combo-plans/{id}", auth.RoleViewer, "combo plans",
+		"A combo plan's newest version, with its version as ETag."),
+		func(ctx context.Context, in *struct {
+			planIDParam
+			ShopParam
+			ConsistencyParam
+		}) (*struct {
+			ETag string `header:"ETag" doc:"The plan's version; send it in If-Match to change or move it."`
+			Body readmodel.Plan
+		}, error) {
+			if err := a.consistent(ctx, in.ConsistencyParam, plansProjection); err != nil {
+				return nil, err
+			}
+			p, err := a.d.Plans.Get(ctx, in.ID)
+			if errors.Is(err, readmodel.ErrNotFound) {
+				return nil, notFound("combo plan " + in.ID)
+			}
+			if err != nil {
+				return nil, a.internal(ctx, "read combo plan", err)
+			}
+			if err := a.shopOf(in.ShopParam, p.Shop); err != nil {
+				return nil, err
+			}
+			return &struct {
+				ETag string `header:"ETag" doc:"The plan's version; send it in If-Match to change or move it."`
+				Body readmodel.Plan
+			}{ETag: etag(p.Version), Body: *p}, nil
+		})
+
+	huma.Register(a.humaAPI, op("update-combo-plan", http.MethodPut, "/combo-plans/{id}", auth.RoleEditor, "combo plans",
+		"Save new content of a draft plan (an approved one is reopened first). Content equal to the plan's changes nothing and answers without a consistency token. If-Match is required."),
+		func(ctx context.Context, in *struct {
+			planIDParam
+			ShopParam
+			CommandParams
+			Body plans.Spec
+		}) (*CommandOutput[readmodel.Plan], error) {
+			shop, err := a.shop(in.ShopParam)
+			if err != nil {
+				return nil, err
+			}
+			if err := plans.Validate(in.Body); err != nil {
+				return nil, a.commandError(ctx, err)
+			}
+			out, err := command[readmodel.Plan](a, ctx, "update-combo-plan",
+				decision.Command{AggregateType: plans.AggregateType, AggregateID: in.ID, Shop: shop.Domain},
+				in.CommandParams, in.Body, true, plans.Update(in.ID, in.Body, shop.Currency, a.now()))
+			if err != nil {
+				return nil, err
+			}
+			unchanged(out)
+			return out, nil
+		})
+
+	for _, move := range plans.Transitions {
+		opID := move + "-combo-plan"
+		huma.Register(a.humaAPI, op(opID, http.MethodPost, "/combo-plans/{id}/"+move, auth.RoleEditor, "combo plans",
+			moveDocs[move]+" A move the plan's state does not allow is 409 with the reason. If-Match is required."),
+			func(ctx context.Context, in *struct {
+				planIDParam
+				ShopParam
+				CommandParams
+				Body *moveBody
+			}) (*CommandOutput[readmodel.Plan], error) {
+				shop, err := a.shop(in.ShopParam)
+				if err != nil {
+					return nil, err
+				}
+				var reason *string
+				if in.Body != nil && in.Body.Reason != nil && *in.Body.Reason != "" {
+					reason = in.Body.Reason
+				}
+				return command[readmodel.Plan](a, ctx, opID,
+					decision.Command{AggregateType: plans.AggregateType, AggregateID: in.ID, Shop: shop.Domain},
+					in.CommandParams, in.Body, true, plans.Move(move, reason, a.now()))
+			})
+	}
+}
