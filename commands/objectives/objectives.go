@@ -26,8 +26,8 @@ import (
 // AggregateType is the objectives' aggregate type in envelopes and the aggregates table.
 const AggregateType = "ObjectiveSpecification"
 
-// Spec is an objective as the merchant writes it (the request body of create and update).
-type Spec struct {
+// ObjectiveSpec is an objective as the merchant writes it (the request body of create and update).
+type ObjectiveSpec struct {
 	Name            string   `json:"name" minLength:"1" maxLength:"200" doc:"Name of the objective, e.g. Spring revenue for the linen range."`
 	Description     *string  `json:"description,omitempty" maxLength:"2000" doc:"What the objective is about, for the merchant's team."`
 	Scope           Scope    `json:"scope" doc:"What the objective targets."`
@@ -72,13 +72,13 @@ var metricUnits = map[string]string{
 
 // State is the aggregate's state between commands: the specification as written and as sent.
 type State struct {
-	Spec      Spec                          `json:"spec"`
-	Objective events.ObjectiveSpecification `json:"objective"`
-	Removed   bool                          `json:"removed"`
+	ObjectiveSpec ObjectiveSpec                 `json:"spec"`
+	Objective     events.ObjectiveSpecification `json:"objective"`
+	Removed       bool                          `json:"removed"`
 }
 
 // Validate checks what the schema of the request cannot: the fields that belong together.
-func Validate(s Spec) error {
+func Validate(s ObjectiveSpec) error {
 	var errs fielderr.List
 	switch s.Scope.Type {
 	case "product":
@@ -128,7 +128,7 @@ func Validate(s Spec) error {
 }
 
 // Set creates the objective (cur does not exist) or saves a new version of it.
-func Set(id string, s Spec, shopCurrency string, now time.Time) decision.Decide {
+func Set(id string, s ObjectiveSpec, shopCurrency string, now time.Time) decision.Decide {
 	return func(_ context.Context, _ pgx.Tx, cur decision.Current) (decision.Outcome, error) {
 		created := now
 		var changed []string
@@ -141,7 +141,7 @@ func Set(id string, s Spec, shopCurrency string, now time.Time) decision.Decide 
 				return decision.Outcome{}, decision.Reject("objective %s was removed; create a new one", id)
 			}
 			created = old.Objective.CreatedAt
-			changed = changedFields(old.Spec, s)
+			changed = changedFields(old.ObjectiveSpec, s)
 		} else {
 			changed = []string{"name", "description", "scope", "metric", "comparison", "target", "period", "at_risk_threshold"}
 		}
@@ -156,7 +156,7 @@ func Set(id string, s Spec, shopCurrency string, now time.Time) decision.Decide 
 			status = 201
 		}
 		// The answer is read after the engine has stamped ev's envelope (shop, version).
-		return decision.Outcome{Events: []events.Event{ev}, State: State{Spec: s, Objective: spec}, Status: status,
+		return decision.Outcome{Events: []events.Event{ev}, State: State{ObjectiveSpec: s, Objective: spec}, Status: status,
 			Response: func(int64) any { return readmodel.FromEvent(ev) }}, nil
 	}
 }
@@ -185,7 +185,7 @@ func Remove(id string, reason *string, now time.Time) decision.Decide {
 	}
 }
 
-func changedFields(a, b Spec) []string {
+func changedFields(a, b ObjectiveSpec) []string {
 	var out []string
 	eq := func(x, y any) bool {
 		jx, _ := json.Marshal(x)
@@ -205,7 +205,7 @@ func changedFields(a, b Spec) []string {
 	return out
 }
 
-func toEvent(id string, s Spec, shopCurrency string, created, now time.Time) (events.ObjectiveSpecification, error) {
+func toEvent(id string, s ObjectiveSpec, shopCurrency string, created, now time.Time) (events.ObjectiveSpecification, error) {
 	o := events.ObjectiveSpecification{ObjectiveID: id, Name: s.Name, Description: s.Description, Metric: s.Metric,
 		Comparison: s.Comparison, AtRiskThreshold: s.AtRiskThreshold, CreatedAt: created, UpdatedAt: now}
 	sc := events.MetricScope{ScopeType: s.Scope.Type, Title: s.Scope.Title}

@@ -184,7 +184,7 @@ func schemaNamer() func(t reflect.Type, hint string) string {
 			base = base.Elem()
 		}
 		pkg := base.PkgPath()
-		if strings.Contains(pkg, "/commands/") {
+		if strings.Contains(pkg, "/commands/") && !strings.HasSuffix(pkg, "/fielderr") {
 			name += "Input"
 		}
 		if other, ok := taken[name]; ok && other != pkg && pkg != "" {
@@ -214,6 +214,12 @@ func (a *API) ServeOpenAPI(w http.ResponseWriter, _ *http.Request) {
 
 // roleKey is the operation metadata naming the least role an operation needs.
 const roleKey = "storeline-role"
+
+// RoleOf is the least role an operation needs (RoleNone if it declares none: refused to all).
+func RoleOf(o *huma.Operation) auth.Role {
+	r, _ := o.Metadata[roleKey].(auth.Role)
+	return r
+}
 
 // authorize lets an operation run only for a principal with its role.
 func (a *API) authorize(ctx huma.Context, next func(huma.Context)) {

@@ -18,7 +18,7 @@ import (
 type ObjectiveCommand struct {
 	ShopParam
 	CommandParams
-	Body objectives.Spec
+	Body objectives.ObjectiveSpec
 }
 
 type ObjectiveIDParam struct {
@@ -103,6 +103,14 @@ type ObjectiveReader interface {
 // objectivesProjection is the projection the objective reads wait on.
 const objectivesProjection = "objectives"
 
+type objectiveList struct {
+	Objectives []readmodel.Objective `json:"objectives"`
+}
+
+type objectiveVersions struct {
+	Versions []readmodel.Version `json:"versions"`
+}
+
 type objectiveOutput struct {
 	ETag string `header:"ETag" doc:"The objective's version; send it in If-Match to change it."`
 	Body readmodel.Objective
@@ -119,11 +127,7 @@ func (a *API) registerObjectives() {
 			ScopeType      string `query:"scope_type" enum:"product,tag,collection" doc:"Only objectives of this scope kind."`
 			ScopeID        string `query:"scope_id" maxLength:"255" doc:"Only objectives of this scope (product or collection GID, or the tag)."`
 			IncludeRemoved bool   `query:"include_removed" doc:"Add removed objectives (their tombstones)."`
-		}) (*struct {
-			Body struct {
-				Objectives []readmodel.Objective `json:"objectives"`
-			}
-		}, error) {
+		}) (*struct{ Body objectiveList }, error) {
 			shop, err := a.shop(in.ShopParam)
 			if err != nil {
 				return nil, err
@@ -135,13 +139,7 @@ func (a *API) registerObjectives() {
 			if err != nil {
 				return nil, a.internal(ctx, "list objectives", err)
 			}
-			out := &struct {
-				Body struct {
-					Objectives []readmodel.Objective `json:"objectives"`
-				}
-			}{}
-			out.Body.Objectives = list
-			return out, nil
+			return &struct{ Body objectiveList }{Body: objectiveList{Objectives: list}}, nil
 		})
 
 	huma.Register(a.humaAPI, op("get-objective", http.MethodGet, "/objectives/{id}", auth.RoleViewer, "objectives",
@@ -164,11 +162,7 @@ func (a *API) registerObjectives() {
 			ObjectiveIDParam
 			ShopParam
 			ConsistencyParam
-		}) (*struct {
-			Body struct {
-				Versions []readmodel.Version `json:"versions"`
-			}
-		}, error) {
+		}) (*struct{ Body objectiveVersions }, error) {
 			if _, err := a.objective(ctx, in.ShopParam, in.ConsistencyParam, in.ID); err != nil {
 				return nil, err
 			}
@@ -176,13 +170,7 @@ func (a *API) registerObjectives() {
 			if err != nil {
 				return nil, a.internal(ctx, "objective versions", err)
 			}
-			out := &struct {
-				Body struct {
-					Versions []readmodel.Version `json:"versions"`
-				}
-			}{}
-			out.Body.Versions = vs
-			return out, nil
+			return &struct{ Body objectiveVersions }{Body: objectiveVersions{Versions: vs}}, nil
 		})
 }
 
