@@ -303,12 +303,15 @@ func (a *API) consistent(ctx context.Context, p ConsistencyParam, projections ..
 	if raw == "" {
 		raw = p.TokenQuery
 	}
-	if raw == "" || a.d.Waiter == nil {
+	if raw == "" {
 		return nil
 	}
 	t, err := outbox.ParseToken(raw)
 	if err != nil {
 		return problem.New(http.StatusBadRequest, problem.InvalidToken, err.Error())
+	}
+	if a.d.Waiter == nil {
+		return nil
 	}
 	wctx, cancel := context.WithTimeout(ctx, a.cfg.ConsistencyTimeout)
 	defer cancel()

@@ -1,13 +1,18 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/storeline/storeline/projections/objectives"
+	"github.com/storeline/storeline/traceparent"
 )
 
 func objectiveBody(name string, amount string) map[string]any {
@@ -157,5 +162,54 @@ func TestReadYourWrites(t *testing.T) {
 		if g.Status != http.StatusOK || got.Version != int64(version) || got.Target.Amount == nil || *got.Target.Amount != amount {
 			t.Fatalf("iteration %d: read %d %s, want version %d amount %s", i, g.Status, g.Body, version, amount)
 		}
+	}
+}
+
+// TestTraceAndRequestIDReachTheLog: the caller's trace continues into the event's traceparent
+// header, and its request id (echoed) becomes the event's correlation id.
+func TestTraceAndRequestIDReachTheLog(t *testing.T) {
+	h := newHarness(t)
+	const trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	r := h.call(t, "editor", http.MethodPost, "/api/v1/objectives", objectiveBody("traced", "5"),
+		map[string]string{"traceparent": "00-" + trace + "-00f067aa0ba902b7-01", "X-Request-Id": "req-42"})
+	if r.Status != http.StatusCreated || r.Header.Get("X-Request-Id") != "req-42" {
+		t.Fatalf("create: %d %s, request id %q", r.Status, r.Body, r.Header.Get("X-Request-Id"))
+	}
+	if g := h.call(t, "viewer", http.MethodGet, "/api/v1/health", nil, nil); g.Header.Get("X-Request-Id") == "" {
+		t.Error("no request id made for a request without one")
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(h.Brokers...), kgo.ConsumeTopics(h.Prefix+"publication"),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	var rec *kgo.Record
+	for rec == nil && ctx.Err() == nil {
+		if rs := cl.PollFetches(ctx).Records(); len(rs) > 0 {
+			rec = rs[0]
+		}
+	}
+	if rec == nil {
+		t.Fatal("no record on publication")
+	}
+	var tp string
+	for _, hd := range rec.Headers {
+		if hd.Key == "traceparent" {
+			tp = string(hd.Value)
+		}
+	}
+	if traceparent.TraceID(tp) != trace || tp == "00-"+trace+"-00f067aa0ba902b7-01" {
+		t.Errorf("record traceparent %q, want a child of trace %s", tp, trace)
+	}
+	got, err := h.Codec.Decode(ctx, rec.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := got.Meta()
+	if m.CorrelationID == nil || *m.CorrelationID != "req-42" || m.Actor.Type != "user" || m.Actor.ID != "eddie" || m.Source != "dashboard" || *m.AggregateVersion != 1 {
+		t.Errorf("envelope %+v", m)
 	}
 }
