@@ -73,7 +73,7 @@ func TestTopicsApplyTwice(t *testing.T) {
 	}
 
 	out, err = storeline(t, args...)
-	if err != nil || strings.Count(out, "+ create topic ") != 7 || !strings.Contains(out, commerce) || !strings.HasSuffix(out, "applied\n") {
+	if err != nil || strings.Count(out, "+ create topic ") != 8 || !strings.Contains(out, commerce) || !strings.HasSuffix(out, "applied\n") {
 		t.Fatalf("first apply: err %v, output:\n%s", err, out)
 	}
 	out, err = storeline(t, args...)
