@@ -23,7 +23,8 @@ type PlanReader interface {
 // plansProjection is the projection the plan reads wait on.
 const plansProjection = "plans"
 
-type planIDParam struct {
+// PlanIDParam is the path id of a combo plan.
+type PlanIDParam struct {
 	ID string `path:"id" format:"uuid" doc:"Combo plan id."`
 }
 
@@ -101,7 +102,7 @@ func (a *API) registerPlans() {
 	huma.Register(a.humaAPI, op("get-combo-plan", http.MethodGet, "/combo-plans/{id}", auth.RoleViewer, "combo plans",
 		"A combo plan's newest version, with its version as ETag."),
 		func(ctx context.Context, in *struct {
-			planIDParam
+			PlanIDParam
 			ShopParam
 			ConsistencyParam
 		}) (*struct {
@@ -130,7 +131,7 @@ func (a *API) registerPlans() {
 	huma.Register(a.humaAPI, op("update-combo-plan", http.MethodPut, "/combo-plans/{id}", auth.RoleEditor, "combo plans",
 		"Save new content of a draft plan (an approved one is reopened first). Content equal to the plan's changes nothing and answers without a consistency token. If-Match is required."),
 		func(ctx context.Context, in *struct {
-			planIDParam
+			PlanIDParam
 			ShopParam
 			CommandParams
 			Body plans.Spec
@@ -157,7 +158,7 @@ func (a *API) registerPlans() {
 		huma.Register(a.humaAPI, op(opID, http.MethodPost, "/combo-plans/{id}/"+move, auth.RoleEditor, "combo plans",
 			moveDocs[move]+" A move the plan's state does not allow is 409 with the reason. If-Match is required."),
 			func(ctx context.Context, in *struct {
-				planIDParam
+				PlanIDParam
 				ShopParam
 				CommandParams
 				Body *moveBody

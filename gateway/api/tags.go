@@ -34,15 +34,19 @@ const tagsProjection = "tags"
 // answer, which is the Iceberg tables' job.
 const maxAnalyticsYears = 2
 
-type tagIDParam struct {
+// TagDefinitionIDParam, like every parameter struct, is exported: huma reads no parameters
+// from an embedded unexported struct.
+type TagDefinitionIDParam struct {
 	ID string `path:"id" format:"uuid" doc:"Tag definition id."`
 }
 
-type collectionIDParam struct {
+// TagCollectionIDParam is the path id of a tag collection.
+type TagCollectionIDParam struct {
 	ID string `path:"id" format:"uuid" doc:"Tag collection id."`
 }
 
-type productIDParam struct {
+// ProductIDParam is the path id of a product.
+type ProductIDParam struct {
 	ID string `path:"id" maxLength:"64" doc:"Shopify product id: numeric or gid://shopify/Product/<id>."`
 }
 
@@ -112,7 +116,7 @@ func (a *API) registerTagDefinitions() {
 	huma.Register(a.humaAPI, op("get-tag-definition", http.MethodGet, "/tag-definitions/{id}", auth.RoleViewer, "tags",
 		"A tag definition (a removed one's tombstone, removed_at set), with its version as ETag."),
 		func(ctx context.Context, in *struct {
-			tagIDParam
+			TagDefinitionIDParam
 			ShopParam
 			ConsistencyParam
 		}) (*struct {
@@ -141,7 +145,7 @@ func (a *API) registerTagDefinitions() {
 	huma.Register(a.humaAPI, op("update-tag-definition", http.MethodPut, "/tag-definitions/{id}", auth.RoleEditor, "tags",
 		"Save a new version of a tag definition; a new name renames it (products are retagged by the tag sync). If-Match is required."),
 		func(ctx context.Context, in *struct {
-			tagIDParam
+			TagDefinitionIDParam
 			ShopParam
 			CommandParams
 			Body tags.DefinitionSpec
@@ -161,7 +165,7 @@ func (a *API) registerTagDefinitions() {
 	huma.Register(a.humaAPI, op("remove-tag-definition", http.MethodDelete, "/tag-definitions/{id}", auth.RoleEditor, "tags",
 		"Remove a tag definition: its name is free again, and it leaves every collection that held it. If-Match is required."),
 		func(ctx context.Context, in *struct {
-			tagIDParam
+			TagDefinitionIDParam
 			ShopParam
 			CommandParams
 		}) (*CommandOutput[readmodel.Definition], error) {
@@ -234,7 +238,7 @@ func (a *API) registerTagCollections() {
 	huma.Register(a.humaAPI, op("get-tag-collection", http.MethodGet, "/tag-collections/{id}", auth.RoleViewer, "tags",
 		"A tag collection (a removed one's tombstone, removed_at set), with its version as ETag."),
 		func(ctx context.Context, in *struct {
-			collectionIDParam
+			TagCollectionIDParam
 			ShopParam
 			ConsistencyParam
 		}) (*struct {
@@ -263,7 +267,7 @@ func (a *API) registerTagCollections() {
 	huma.Register(a.humaAPI, op("update-tag-collection", http.MethodPut, "/tag-collections/{id}", auth.RoleEditor, "tags",
 		"Save a new version of a tag collection (name, description, definitions in order). If-Match is required."),
 		func(ctx context.Context, in *struct {
-			collectionIDParam
+			TagCollectionIDParam
 			ShopParam
 			CommandParams
 			Body tags.CollectionSpec
@@ -283,7 +287,7 @@ func (a *API) registerTagCollections() {
 	huma.Register(a.humaAPI, op("remove-tag-collection", http.MethodDelete, "/tag-collections/{id}", auth.RoleEditor, "tags",
 		"Remove a tag collection; its tag definitions stay. If-Match is required."),
 		func(ctx context.Context, in *struct {
-			collectionIDParam
+			TagCollectionIDParam
 			ShopParam
 			CommandParams
 		}) (*CommandOutput[readmodel.Collection], error) {
@@ -301,7 +305,7 @@ func (a *API) registerProductTags() {
 	huma.Register(a.humaAPI, op("get-product-tags", http.MethodGet, "/products/{id}/tags", auth.RoleViewer, "tags",
 		"The tags storeline put on a product and that are still on, with the version of the product's tags as ETag (\"0\" when storeline never tagged it)."),
 		func(ctx context.Context, in *struct {
-			productIDParam
+			ProductIDParam
 			ShopParam
 			ConsistencyParam
 		}) (*struct {
@@ -332,7 +336,7 @@ func (a *API) registerProductTags() {
 		"Put tags on a product and take tags off it (the product tag sync writes them to Shopify). One event per tag that changes; "+
 			"when none does, the answer is the product's tags as they are, without a consistency token. If-Match is optional."),
 		func(ctx context.Context, in *struct {
-			productIDParam
+			ProductIDParam
 			ShopParam
 			CommandParams
 			Body tags.ProductTagsChange
