@@ -32,7 +32,7 @@ type Plan struct {
 	Description        *string   `json:"description"`
 	State              string    `json:"state"`
 	Items              []Item    `json:"items"`
-	Discount           *Discount `json:"discount"`
+	Discount           *Discount `json:"discount,omitempty"`
 	ObjectiveID        *string   `json:"objective_id"`
 	StartsOn           *string   `json:"starts_on"`
 	EndsOn             *string   `json:"ends_on"`
@@ -53,12 +53,15 @@ type Item struct {
 	VariantGID *string   `json:"variant_gid"`
 	Title      *string   `json:"title"`
 	Quantity   int32     `json:"quantity"`
-	Discount   *Discount `json:"discount"`
+	Discount   *Discount `json:"discount,omitempty"`
 }
 
 // Discount is a combo's or an item's discount: Percentage (0 to 100) for kind percentage,
 // Amount and Currency for fixed_amount and fixed_price.
 type Discount struct {
+	// A plan's or an item's discount is null when there is none: the schema says so (huma makes
+	// pointers to scalars nullable, not pointers to objects).
+	_          struct{} `json:"-" nullable:"true"`
 	Kind       string   `json:"kind"`
 	Percentage *float64 `json:"percentage"`
 	Amount     *string  `json:"amount"`
