@@ -19,6 +19,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/pb33f/libopenapi"
+	validator "github.com/pb33f/libopenapi-validator"
 
 	"github.com/storeline/storeline/auth"
 	"github.com/storeline/storeline/commands/decision"
@@ -55,6 +57,8 @@ type harness struct {
 	API     *api.API
 	issuer  *testIssuerKeys
 	Tokens  map[string]string // viewer, editor, admin, none (authenticated, no role)
+	// doc checks every answer against the OpenAPI document the API serves.
+	doc validator.Validator
 }
 
 // testIssuerKeys is an identity provider: an RSA key published as a JWKS.
@@ -206,9 +210,17 @@ func newHarness(t *testing.T) *harness {
 		Health:       []api.Check{{Name: "postgres", Probe: func(ctx context.Context) (any, error) { return nil, pool.Ping(ctx) }}},
 		Log:          log,
 	})
+	doc, err := libopenapi.NewDocument(openAPIJSON(t, dashboard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docValidator, errs := validator.NewValidator(doc)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
 	srv := httptest.NewServer(gateway.New(gateway.Config{TopicPrefix: prefix}, gateway.Deps{API: handler, OpenAPI: dashboard.ServeOpenAPI, Log: log}))
 	t.Cleanup(srv.Close)
-	return &harness{URL: srv.URL, Pool: pool, Brokers: brokers, Prefix: prefix, Codec: codec, API: dashboard, issuer: issuer,
+	return &harness{URL: srv.URL, Pool: pool, doc: docValidator, Brokers: brokers, Prefix: prefix, Codec: codec, API: dashboard, issuer: issuer,
 		Tokens: map[string]string{
 			"viewer": issuer.token(t, validClaims("vera", "viewers")),
 			"editor": issuer.token(t, validClaims("eddie", "editors")),
@@ -270,6 +282,20 @@ func (h *harness) call(t testing.TB, role, method, path string, body any, header
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Every answer the API gives must be one its document describes.
+	if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusNotFound {
+		check := resp
+		check.Body = io.NopCloser(bytes.NewReader(b))
+		if ok, errs := h.doc.ValidateHttpResponse(req, check); !ok {
+			for _, e := range errs {
+				var why []string
+				for _, se := range e.SchemaValidationErrors {
+					why = append(why, se.FieldPath+": "+se.Reason)
+				}
+				t.Errorf("%s %s answered %d outside its OpenAPI document: %s %v (%.300s)", method, path, resp.StatusCode, e.Message, why, b)
+			}
+		}
 	}
 	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }

@@ -81,7 +81,7 @@ type Version struct {
 	Version int64  `json:"version"`
 	Kind    string `json:"kind"`
 	// Objective is the specification as this version set it (with this Version); nil for a removal.
-	Objective     *Objective `json:"objective"`
+	Objective     *Objective `json:"objective,omitempty"`
 	ChangedFields []string   `json:"changed_fields"`
 	RemovedReason *string    `json:"removed_reason"`
 	OccurredAt    time.Time  `json:"occurred_at"`
