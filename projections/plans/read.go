@@ -32,7 +32,7 @@ type Plan struct {
 	Description        *string   `json:"description"`
 	State              string    `json:"state"`
 	Items              []Item    `json:"items"`
-	Discount           *Discount `json:"discount,omitempty"`
+	Discount           *Discount `json:"discount"`
 	ObjectiveID        *string   `json:"objective_id"`
 	StartsOn           *string   `json:"starts_on"`
 	EndsOn             *string   `json:"ends_on"`
@@ -53,7 +53,7 @@ type Item struct {
 	VariantGID *string   `json:"variant_gid"`
 	Title      *string   `json:"title"`
 	Quantity   int32     `json:"quantity"`
-	Discount   *Discount `json:"discount,omitempty"`
+	Discount   *Discount `json:"discount"`
 }
 
 // Discount is a combo's or an item's discount: Percentage (0 to 100) for kind percentage,
