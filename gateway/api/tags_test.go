@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -341,4 +342,37 @@ func TestTagAnalytics(t *testing.T) {
 	}
 	wantStatus(t, "exactly two years", h.call(t, "viewer", http.MethodGet, "/api/v1/tag-analytics?from=2024-01-01&to=2026-01-01", nil, nil), http.StatusOK)
 	wantStatus(t, "without a role", h.call(t, "none", http.MethodGet, "/api/v1/tag-analytics?from=2024-01-01&to=2026-01-01", nil, nil), http.StatusForbidden)
+}
+
+// TestNoCollectionKeepsARemovedDefinition races the removal of definitions against collections
+// taking them in: whichever commits first, no live collection is left holding a removed
+// definition (the collection is refused, or the removal takes the definition out of it).
+func TestNoCollectionKeepsARemovedDefinition(t *testing.T) {
+	h := newHarness(t)
+	for round := range 15 {
+		d, _ := createDefinition(t, h, "race "+strconv.Itoa(round))
+		var wg sync.WaitGroup
+		var removed, collected response
+		wg.Go(func() {
+			removed = h.call(t, "editor", http.MethodDelete, "/api/v1/tag-definitions/"+d.ID, nil, ifMatch(1))
+		})
+		wg.Go(func() {
+			collected = h.call(t, "editor", http.MethodPost, "/api/v1/tag-collections", map[string]any{"name": "c", "tag_definition_ids": []string{d.ID}}, nil)
+		})
+		wg.Wait()
+		wantStatus(t, "remove", removed, http.StatusOK)
+		if collected.Status != http.StatusCreated && collected.Status != http.StatusConflict {
+			t.Fatalf("round %d: collection %d %s", round, collected.Status, collected.Body)
+		}
+	}
+	var bad int
+	if err := h.Pool.QueryRow(t.Context(), `
+		SELECT count(*) FROM aggregates c
+		JOIN aggregates d ON d.aggregate_type = 'TagDefinition' AND c.state->'spec'->'tag_definition_ids' ? d.aggregate_id
+		WHERE c.aggregate_type = 'TagCollection' AND c.state->>'removed_at' IS NULL AND d.state->>'removed_at' IS NOT NULL`).Scan(&bad); err != nil {
+		t.Fatal(err)
+	}
+	if bad != 0 {
+		t.Errorf("%d live collections hold a removed definition", bad)
+	}
 }
