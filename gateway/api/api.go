@@ -393,7 +393,10 @@ func command[T any](a *API, ctx context.Context, opID string, cmd decision.Comma
 	if err != nil {
 		return nil, a.commandError(ctx, err)
 	}
-	out := &CommandOutput[T]{ETag: etag(res.Version), Token: res.Token.String(), Status: res.Status}
+	out := &CommandOutput[T]{ETag: etag(res.Version), Status: res.Status}
+	if res.Token != (outbox.Token{}) { // a command that changed nothing has nothing to wait for
+		out.Token = res.Token.String()
+	}
 	if res.Replayed {
 		out.Replayed = "true"
 	}

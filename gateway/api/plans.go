@@ -149,7 +149,6 @@ func (a *API) registerPlans() {
 			if err != nil {
 				return nil, err
 			}
-			unchanged(out)
 			return out, nil
 		})
 

@@ -13,7 +13,6 @@ import (
 	"github.com/storeline/storeline/auth"
 	"github.com/storeline/storeline/commands/decision"
 	"github.com/storeline/storeline/commands/tags"
-	"github.com/storeline/storeline/outbox"
 	readmodel "github.com/storeline/storeline/projections/tags"
 )
 
@@ -358,17 +357,8 @@ func (a *API) registerProductTags() {
 			if err != nil {
 				return nil, err
 			}
-			unchanged(out)
 			return out, nil
 		})
-}
-
-// unchanged drops the consistency token of an answer that changed nothing (a decision's
-// Unchanged outcome carries the zero token, which no read could wait on).
-func unchanged[T any](out *CommandOutput[T]) {
-	if out.Token == (outbox.Token{}).String() {
-		out.Token = ""
-	}
 }
 
 type tagAnalytics struct {
