@@ -64,6 +64,32 @@ func TestDashboardCommandsSurviveKill9(t *testing.T) {
 		}
 	}
 
+	// The deep health check sees every part.
+	resp, err := http.Get("http://" + d.addr + "/api/v1/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health struct {
+		Status string
+		Checks map[string]struct {
+			OK    bool
+			Error string
+		}
+	}
+	err = json.NewDecoder(resp.Body).Decode(&health)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"kafka", "postgres", "outbox", "sink:iceberg", "projection:orders", "projection:objectives", "projection:tags", "projection:plans", "projection:products"} {
+		if c, ok := health.Checks[name]; !ok || !c.OK {
+			t.Errorf("health check %s: %+v (present %v)", name, c, ok)
+		}
+	}
+	if resp.StatusCode != http.StatusOK || health.Status != "ok" {
+		t.Errorf("health %d %+v", resp.StatusCode, health)
+	}
+
 	// The log holds each decision exactly once.
 	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(os.Getenv(testkit.EnvBrokers), ",")...), kgo.ConsumeTopics(d.prefix+"publication"),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
