@@ -93,6 +93,10 @@ func (r *Runner) Run(ctx context.Context) error {
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// Transaction markers (the outbox relay writes publication in transactions) come through
+		// so that the checkpoint passes them too: otherwise a caught-up projection would show a
+		// lag of one marker per partition forever.
+		kgo.KeepControlRecords(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.AdjustFetchOffsetsFn(r.seekToCheckpoints),
 	}, r.cfg.KafkaOpts...)
@@ -175,6 +179,9 @@ func (r *Runner) decode(ctx, stop context.Context, cl *kgo.Client, recs []*kgo.R
 	for _, rec := range recs {
 		topic := r.topics[rec.Topic]
 		last[partitionKey{topic, rec.Partition}] = rec.Offset
+		if rec.Attrs.IsControl() {
+			continue // a transaction's commit marker: no event, only an offset to pass
+		}
 		ev, ok := r.decodeOne(ctx, stop, cl, rec)
 		if !ok {
 			return nil, nil, false

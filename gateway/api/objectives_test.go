@@ -9,9 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/storeline/storeline/projections"
 	"github.com/storeline/storeline/projections/objectives"
+	"github.com/storeline/storeline/testkit"
 	"github.com/storeline/storeline/traceparent"
 )
 
@@ -212,4 +215,34 @@ func TestTraceAndRequestIDReachTheLog(t *testing.T) {
 	if m.CorrelationID == nil || *m.CorrelationID != "req-42" || m.Actor.Type != "user" || m.Actor.ID != "eddie" || m.Source != "dashboard" || *m.AggregateVersion != 1 {
 		t.Errorf("envelope %+v", m)
 	}
+}
+
+// TestCaughtUpProjectionShowsNoLag: the relay writes in Kafka transactions, whose commit markers
+// take an offset each; a caught-up projection must still report a lag of zero.
+func TestCaughtUpProjectionShowsNoLag(t *testing.T) {
+	h := newHarness(t)
+	for i := range 3 {
+		createObjective(t, h, fmt.Sprint("lag ", i))
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(h.Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	testkit.WaitFor(t, 30*time.Second, "the objectives projection to show no lag", func() error {
+		parts, err := projections.Lag(t.Context(), adm, h.Pool, h.Prefix, "objectives", []string{"publication"})
+		if err != nil {
+			return err
+		}
+		var total, end int64
+		for _, p := range parts {
+			total += p.Lag
+			end += p.End
+		}
+		if total != 0 || end == 0 {
+			return fmt.Errorf("lag %d over end offsets %d: %+v", total, end, parts)
+		}
+		return nil
+	})
 }
