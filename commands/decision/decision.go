@@ -88,7 +88,8 @@ type Outcome struct {
 	// (Response, with the current version) and records its Idempotency-Key; the answer's token
 	// is the zero Token, as there is nothing for a read to wait for.
 	Unchanged bool
-	// State is the aggregate's new state, saved as JSON; nil deletes the aggregate row.
+	// State is the aggregate's new state, saved as JSON (required: an aggregate is never deleted,
+	// so its versions never start again).
 	State any
 	// Names are unique names the aggregate claims (replacing its earlier claims).
 	Names []string
@@ -108,7 +109,7 @@ type Change struct {
 	// Current is the aggregate as Load returned it.
 	Current Current
 	Events  []events.Event
-	State   any // nil deletes it
+	State   any // required
 }
 
 // Load reads another aggregate of the same shop for update within a decision's transaction.
@@ -164,7 +165,9 @@ func (s *Store) Run(ctx context.Context, cmd Command, decide Decide) (Result, er
 	for attempt := 0; attempt < 5; attempt++ {
 		res, err := s.run(ctx, cmd, decide)
 		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01") {
+		// Serialization failures, deadlocks, and a lost race to create the same aggregate
+		// (unique violation): decided again, against what the winner left.
+		if errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01" || pgErr.Code == "23505") {
 			lastErr = err
 			continue
 		}
@@ -308,20 +311,32 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, cmd Command, c Change, now
 		}
 	}
 	if c.State == nil {
-		if _, err := tx.Exec(ctx, `DELETE FROM aggregates WHERE aggregate_type = $1 AND aggregate_id = $2`, c.AggregateType, c.AggregateID); err != nil {
-			return 0, nil, fmt.Errorf("delete aggregate: %w", err)
-		}
-		return version, recs, nil
+		// Versions must never start again (event ids derive from them): an aggregate keeps a row.
+		return 0, nil, fmt.Errorf("decision: %s %s: a decision must leave the aggregate a state", c.AggregateType, c.AggregateID)
 	}
 	state, err := json.Marshal(c.State)
 	if err != nil {
 		return 0, nil, fmt.Errorf("encode state: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO aggregates (aggregate_type, aggregate_id, shop, version, state, updated_at)
-		VALUES ($1, $2, $3, $4, $5, now())
-		ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET version = excluded.version, state = excluded.state, updated_at = now()`,
-		c.AggregateType, c.AggregateID, cmd.Shop, version, state); err != nil {
+	if !c.Current.Exists {
+		// A plain insert: a concurrent first write of the same aggregate makes one of the two
+		// fail on the primary key (23505), and Run decides that one again against the winner's
+		// version, instead of both deciding against version 0.
+		if _, err := tx.Exec(ctx, `INSERT INTO aggregates (aggregate_type, aggregate_id, shop, version, state, updated_at)
+			VALUES ($1, $2, $3, $4, $5, now())`, c.AggregateType, c.AggregateID, cmd.Shop, version, state); err != nil {
+			return 0, nil, fmt.Errorf("save new aggregate: %w", err)
+		}
+		return version, recs, nil
+	}
+	tag, err := tx.Exec(ctx, `UPDATE aggregates SET version = $4, state = $5, updated_at = now()
+		WHERE aggregate_type = $1 AND aggregate_id = $2 AND shop = $3 AND version = $6`,
+		c.AggregateType, c.AggregateID, cmd.Shop, version, state, c.Current.Version)
+	if err != nil {
 		return 0, nil, fmt.Errorf("save aggregate: %w", err)
+	}
+	if tag.RowsAffected() != 1 {
+		// Loaded FOR UPDATE, so only a decider that changed an aggregate it did not load gets here.
+		return 0, nil, fmt.Errorf("decision: %s %s is not at version %d as loaded", c.AggregateType, c.AggregateID, c.Current.Version)
 	}
 	return version, recs, nil
 }
