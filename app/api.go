@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -35,6 +36,10 @@ var devPrincipal = auth.Principal{Subject: "dev", Email: "dev@localhost", Name: 
 // dev mode when none is configured (refused in production).
 func authenticator(cfg *config.Config, log *slog.Logger) (func(http.Handler) http.Handler, error) {
 	if cfg.AuthIssuer == "" {
+		// Dev mode serves an admin to anyone who can connect: only to this machine.
+		if !loopback(cfg.HTTPAddr) {
+			return nil, fmt.Errorf("no identity provider (STORELINE_AUTH_ISSUER) and the API listens on %s: dev mode, with authentication off, only listens on loopback (127.0.0.1, ::1, localhost)", cfg.HTTPAddr)
+		}
 		return auth.NewDev(cfg.Production, devPrincipal, log)
 	}
 	v, err := auth.NewVerifier(auth.Config{
@@ -46,6 +51,19 @@ func authenticator(cfg *config.Config, log *slog.Logger) (func(http.Handler) htt
 		return nil, err
 	}
 	return auth.Middleware(v, log), nil
+}
+
+// loopback reports whether addr (host:port) only takes connections from this machine.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // cursorKey derives the key that signs pagination cursors from the personal-data KEK, which
@@ -92,8 +110,15 @@ func newDashboardAPI(cfg *config.Config, d apiDeps) (*api.API, http.Handler, fun
 		{Name: "kafka", Probe: func(ctx context.Context) (any, error) { return nil, d.ping(ctx) }},
 		{Name: "postgres", Probe: func(ctx context.Context) (any, error) { return nil, d.pool.Ping(ctx) }},
 		{Name: "outbox", Probe: func(ctx context.Context) (any, error) {
-			n, err := outbox.Unpublished(ctx, d.pool)
-			return map[string]int64{"unpublished": n}, err
+			n, oldest, err := outbox.Backlog(ctx, d.pool)
+			if err != nil {
+				return nil, err
+			}
+			detail := map[string]any{"unpublished": n, "oldest_seconds": oldest.Seconds()}
+			if oldest > 30*time.Second {
+				return detail, fmt.Errorf("%d commands' events have waited up to %s for the relay: is a relay role running?", n, oldest.Round(time.Second))
+			}
+			return detail, nil
 		}},
 		{Name: "sink:iceberg", Probe: func(ctx context.Context) (any, error) {
 			lags, err := adm.Lag(ctx, cfg.TopicPrefix+icebergsink.DefaultGroup)

@@ -52,9 +52,22 @@ type Principal struct {
 
 type principalKey struct{}
 
-// WithPrincipal returns a context carrying p.
+// WithPrincipal returns a context carrying p (and records p in the slot of WithSlot, if any).
 func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	if slot, ok := ctx.Value(slotKey{}).(*Principal); ok {
+		*slot = p
+	}
 	return context.WithValue(ctx, principalKey{}, p)
+}
+
+type slotKey struct{}
+
+// WithSlot returns a context in which authentication, done deeper in the handler chain, also
+// records the principal where an outer handler can read it afterwards (the access log's
+// subject), with the function that reads it.
+func WithSlot(ctx context.Context) (context.Context, func() (Principal, bool)) {
+	slot := &Principal{}
+	return context.WithValue(ctx, slotKey{}, slot), func() (Principal, bool) { return *slot, slot.Subject != "" || slot.Email != "" }
 }
 
 // FromContext returns the principal Middleware (or DevMiddleware) put in ctx.

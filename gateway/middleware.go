@@ -56,12 +56,14 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			ctx, principal := auth.WithSlot(r.Context())
+			r = r.WithContext(ctx)
 			next.ServeHTTP(ww, r)
 			route := chi.RouteContext(r.Context()).RoutePattern()
 			attrs := []any{"method", r.Method, "path", r.URL.Path, "route", route, "status", ww.Status(),
 				"bytes", ww.BytesWritten(), "duration_ms", float64(time.Since(start).Microseconds()) / 1000,
 				"request_id", middleware.GetReqID(r.Context()), "trace_id", traceparent.TraceID(traceparent.From(r.Context()))}
-			if p, ok := auth.FromContext(r.Context()); ok {
+			if p, ok := principal(); ok {
 				attrs = append(attrs, "subject", p.Subject)
 			}
 			level := slog.LevelInfo

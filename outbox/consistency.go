@@ -19,6 +19,10 @@ type Token struct {
 	First, Last int64
 }
 
+// maxTokenRows bounds the rows one token may name: more than any command writes (a product's
+// tags, a definition's collections), so a made-up token cannot make reads scan the outbox.
+const maxTokenRows = 10_000
+
 // ErrInvalidToken is returned for a token that does not parse or names rows never written.
 var ErrInvalidToken = errors.New("invalid consistency token")
 
@@ -42,7 +46,7 @@ func ParseToken(s string) (Token, error) {
 	}
 	first, err1 := strconv.ParseInt(parts[1], 10, 64)
 	last, err2 := strconv.ParseInt(parts[2], 10, 64)
-	if err1 != nil || err2 != nil || first < 1 || last < first {
+	if err1 != nil || err2 != nil || first < 1 || last < first || last-first >= maxTokenRows {
 		return Token{}, fmt.Errorf("%w: bad range", ErrInvalidToken)
 	}
 	return Token{First: first, Last: last}, nil

@@ -163,6 +163,18 @@ func (r *Relay) session(ctx context.Context) error {
 		return fmt.Errorf("read outbox: %w", err)
 	}
 	last = max(last, pgLast)
+	// A database restored from a backup (or recreated) while the log kept the checkpoint would
+	// hand out ids the relay takes for published: move the sequence past the checkpoint.
+	var seqLast int64
+	if err := r.pool.QueryRow(ctx, `SELECT last_value FROM outbox_id_seq`).Scan(&seqLast); err != nil {
+		return fmt.Errorf("read outbox sequence: %w", err)
+	}
+	if seqLast < last {
+		r.log.Warn("relay: the outbox sequence is behind the log's checkpoint (database restored?); moving it past", "sequence", seqLast, "checkpoint", last)
+		if _, err := r.pool.Exec(ctx, `SELECT setval('outbox_id_seq', $1)`, last); err != nil {
+			return fmt.Errorf("move outbox sequence: %w", err)
+		}
+	}
 	r.log.Info("relay running", "after_id", last)
 
 	nextCleanup := time.Now()
@@ -236,8 +248,8 @@ func (r *Relay) publishBatch(ctx context.Context, cl *kgo.Client, last int64) (i
 	if err := rows.Err(); err != nil {
 		return 0, last, fmt.Errorf("read outbox: %w", err)
 	}
-	r.lag.Set(float64(len(batch)))
 	if len(batch) == 0 {
+		r.lag.Set(0)
 		return 0, last, nil
 	}
 
@@ -275,12 +287,20 @@ func (r *Relay) publishBatch(ctx context.Context, cl *kgo.Client, last int64) (i
 	}
 	// Past this point the outcome may be unknown (a lost answer): the next session's checkpoint
 	// read tells which it was, so any error here just starts over.
-	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+	// The commit is not cut short by shutdown: a transaction left open would hold back every
+	// read-committed consumer of its partitions until the transaction timeout.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	err = cl.EndTransaction(cctx, kgo.TryCommit)
+	cancel()
+	if err != nil {
 		return 0, last, fmt.Errorf("commit transaction: %w", err)
 	}
 	r.published.Add(float64(len(batch)))
 	if err := r.markPublished(ctx, cp); err != nil {
 		return 0, last, err
+	}
+	if n, err := Unpublished(ctx, r.pool); err == nil {
+		r.lag.Set(float64(n))
 	}
 	return len(batch), cp.LastID, nil
 }
@@ -309,6 +329,8 @@ func (r *Relay) markPublished(ctx context.Context, cp checkpoint) error {
 // readCheckpoint reads the checkpoint topic up to its last stable offset and returns the newest
 // committed checkpoint (zero when there is none).
 func (r *Relay) readCheckpoint(ctx context.Context) (checkpoint, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
 	topic := CheckpointTopic(r.cfg.TopicPrefix)
 	cl, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(r.cfg.Brokers...),
@@ -367,11 +389,22 @@ func (r *Relay) readCheckpoint(ctx context.Context) (checkpoint, error) {
 	return cp, nil
 }
 
-// Unpublished counts the outbox rows not yet in the log (for health checks).
-func Unpublished(ctx context.Context, db interface {
+type queryRower interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
-}) (int64, error) {
+}
+
+// Unpublished counts the outbox rows not yet in the log.
+func Unpublished(ctx context.Context, db queryRower) (int64, error) {
 	var n int64
 	err := db.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE published_at IS NULL`).Scan(&n)
 	return n, err
+}
+
+// Backlog is the outbox's state for a health check: rows not yet in the log and how long the
+// oldest of them has waited (0 when none).
+func Backlog(ctx context.Context, db queryRower) (rows int64, oldest time.Duration, err error) {
+	var age float64
+	err = db.QueryRow(ctx, `SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8
+		FROM outbox WHERE published_at IS NULL`).Scan(&rows, &age)
+	return rows, time.Duration(age * float64(time.Second)), err
 }

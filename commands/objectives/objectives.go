@@ -128,7 +128,7 @@ func Validate(s ObjectiveSpec) error {
 }
 
 // Set creates the objective (cur does not exist) or saves a new version of it.
-func Set(id string, s ObjectiveSpec, shopCurrency string, now time.Time) decision.Decide {
+func Set(id, shop string, s ObjectiveSpec, shopCurrency string, now time.Time) decision.Decide {
 	return func(_ context.Context, _ pgx.Tx, cur decision.Current) (decision.Outcome, error) {
 		created := now
 		var changed []string
@@ -142,6 +142,11 @@ func Set(id string, s ObjectiveSpec, shopCurrency string, now time.Time) decisio
 			}
 			created = old.Objective.CreatedAt
 			changed = changedFields(old.ObjectiveSpec, s)
+			if len(changed) == 0 {
+				// Saving what already is makes no version: the answer is the objective as it stands.
+				ev := &events.ObjectiveSpecificationSet{Envelope: events.Envelope{Shop: shop, AggregateVersion: &cur.Version}, Objective: old.Objective}
+				return decision.Outcome{Unchanged: true, Response: func(int64) any { return readmodel.FromEvent(ev) }}, nil
+			}
 		} else {
 			changed = []string{"name", "description", "scope", "metric", "comparison", "target", "period", "at_risk_threshold"}
 		}

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"path"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -270,10 +271,16 @@ func (a *API) shop(p ShopParam) (Shop, error) {
 	}
 	if len(a.cfg.Shops) == 0 {
 		// No shop configured by name: every shop signing with the app's secret is served.
+		if !shopDomain.MatchString(want) {
+			return Shop{}, invalid("query.shop", "a shop is named by its myshopify domain, e.g. example.myshopify.com", p.Shop)
+		}
 		return Shop{Domain: want}, nil
 	}
 	return Shop{}, problem.New(http.StatusNotFound, problem.NotFound, "no shop "+want+" here")
 }
+
+// shopDomain is a shop's permanent myshopify domain (Shopify's X-Shopify-Shop-Domain).
+var shopDomain = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}\.myshopify\.com$`)
 
 // shopOf checks a single resource's shop against the shop parameter: a resource of another
 // shop is as good as absent. Without the parameter any shop's resource is served (the id names it).
@@ -384,7 +391,8 @@ func command[T any](a *API, ctx context.Context, opID string, cmd decision.Comma
 	}
 	cmd.IfMatch = ifMatch
 	cmd.IdempotencyKey = params.IdempotencyKey
-	cmd.Scope = p.Subject + " " + opID
+	// A key belongs to its caller, shop and operation: nobody else's request can replay it.
+	cmd.Scope = p.Subject + " " + cmd.Shop + " " + opID
 	cmd.Request = req
 	cmd.Actor = events.Actor{Type: events.ActorUser, ID: p.Subject}
 	cmd.CorrelationID = middleware.GetReqID(ctx)

@@ -39,7 +39,7 @@ func (a *API) registerObjectiveCommands() {
 			id := uuid.NewString()
 			out, err := command[readmodel.Objective](a, ctx, "create-objective",
 				decision.Command{AggregateType: objectives.AggregateType, AggregateID: id, Shop: shop.Domain, Create: true},
-				in.CommandParams, in.Body, false, objectives.Set(id, in.Body, shop.Currency, a.now()))
+				in.CommandParams, in.Body, false, objectives.Set(id, shop.Domain, in.Body, shop.Currency, a.now()))
 			if err != nil {
 				return nil, err
 			}
@@ -62,7 +62,7 @@ func (a *API) registerObjectiveCommands() {
 			}
 			return command[readmodel.Objective](a, ctx, "update-objective",
 				decision.Command{AggregateType: objectives.AggregateType, AggregateID: in.ID, Shop: shop.Domain},
-				in.CommandParams, in.Body, true, objectives.Set(in.ID, in.Body, shop.Currency, a.now()))
+				in.CommandParams, in.Body, true, objectives.Set(in.ID, shop.Domain, in.Body, shop.Currency, a.now()))
 		})
 
 	huma.Register(a.humaAPI, op("remove-objective", http.MethodDelete, "/objectives/{id}", auth.RoleEditor, "objectives",

@@ -68,6 +68,11 @@ func TestObjectiveLifecycle(t *testing.T) {
 	if r := h.call(t, "editor", http.MethodPut, "/api/v1/objectives/"+o.ID, objectiveBody("Spring linen", "3000"), map[string]string{"If-Match": `"1"`}); r.Status != http.StatusPreconditionFailed {
 		t.Errorf("stale update: %d %s", r.Status, r.Body)
 	}
+	// Saving what already is: the same answer, no new version, nothing to wait for.
+	if r := h.call(t, "editor", http.MethodPut, "/api/v1/objectives/"+o.ID, objectiveBody("Spring linen", "2000"), map[string]string{"If-Match": `"2"`}); r.Status != http.StatusOK ||
+		r.Header.Get("ETag") != `"2"` || r.Header.Get("X-Consistency-Token") != "" {
+		t.Errorf("unchanged update: %d %s etag %s token %q", r.Status, r.Body, r.Header.Get("ETag"), r.Header.Get("X-Consistency-Token"))
+	}
 	vs := h.call(t, "viewer", http.MethodGet, "/api/v1/objectives/"+o.ID+"/versions", nil, map[string]string{"X-Consistency-Token": u.Header.Get("X-Consistency-Token")})
 	var versions struct{ Versions []objectives.Version }
 	vs.decode(t, &versions)

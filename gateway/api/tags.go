@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/storeline/storeline/auth"
 	"github.com/storeline/storeline/commands/decision"
 	"github.com/storeline/storeline/commands/tags"
+	"github.com/storeline/storeline/projections/products"
 	readmodel "github.com/storeline/storeline/projections/tags"
 )
 
@@ -321,6 +323,11 @@ func (a *API) registerProductTags() {
 			if err := a.consistent(ctx, in.ConsistencyParam, tagsProjection); err != nil {
 				return nil, err
 			}
+			if in.Shop != "" {
+				if err := a.productOfShop(ctx, id, in.Shop); err != nil {
+					return nil, err
+				}
+			}
 			pt, err := a.d.Tags.ProductTags(ctx, id)
 			if err != nil {
 				return nil, a.internal(ctx, "read product tags", err)
@@ -350,6 +357,10 @@ func (a *API) registerProductTags() {
 			}
 			if err := tags.ValidateProductTags(in.Body); err != nil {
 				return nil, a.commandError(ctx, err)
+			}
+			// Another shop's product is not this shop's to tag.
+			if err := a.productOfShop(ctx, id, shop.Domain); err != nil {
+				return nil, err
 			}
 			out, err := command[readmodel.ProductTags](a, ctx, "change-product-tags",
 				decision.Command{AggregateType: tags.ProductTagsAggregate, AggregateID: tags.ProductAggregateID(id), Shop: shop.Domain, MayCreate: true},
@@ -423,4 +434,22 @@ func windowBound(s string) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, errors.New("want an RFC 3339 time (2026-01-31T00:00:00Z) or a date (2026-01-31)")
+}
+
+// productOfShop refuses (404) a product the read model holds for another shop. A product it does
+// not hold yet (its webhook still on the way) passes: it may be tagged ahead.
+func (a *API) productOfShop(ctx context.Context, id int64, shop string) error {
+	if a.d.Products == nil {
+		return nil
+	}
+	p, err := a.d.Products.Product(ctx, id)
+	switch {
+	case errors.Is(err, products.ErrNotFound):
+		return nil
+	case err != nil:
+		return a.internal(ctx, "read product", err)
+	case p.Shop != strings.ToLower(strings.TrimSpace(shop)):
+		return notFound(fmt.Sprintf("product %d in shop %s", id, shop))
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,6 +34,16 @@ SELECT ` + stagedLineColumns.Names("r.") + ` FROM ` + stagedLineColumns.Recordse
 ON CONFLICT DO NOTHING`
 
 	deleteLines = `DELETE FROM order_line_items WHERE order_id = ANY($1::bigint[])`
+
+	// countLines keeps each order's line count and units on its row (for lists), after its lines
+	// changed in this batch.
+	countLines = `
+UPDATE orders o SET line_count = l.line_count, units = l.units
+FROM (SELECT t.order_id, count(li.order_id)::int AS line_count, COALESCE(sum(li.quantity), 0)::bigint AS units
+      FROM unnest($1::bigint[]) AS t(order_id)
+      LEFT JOIN order_line_items li ON li.order_id = t.order_id
+      GROUP BY t.order_id) l
+WHERE o.order_id = l.order_id AND (o.line_count, o.units) IS DISTINCT FROM (l.line_count, l.units)`
 
 	insertLines = `
 INSERT INTO order_line_items (` + liveLineColumns.Names("") + `)
@@ -156,6 +167,10 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 	// it: both put the order in promote.
 	if len(promote) > 0 {
 		b.Queue(dropSettledSnapshotLines, promote)
+	}
+	// An order both won and promoted is counted once (twice in unnest would double its lines).
+	if changed := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(won), promote...)))); len(changed) > 0 {
+		b.Queue(countLines, changed)
 	}
 	if b.Len() == 0 {
 		return nil

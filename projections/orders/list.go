@@ -223,16 +223,13 @@ func listSQL(q ListQuery) (sql string, args []any, key sortKey, limit int, err e
 		where = append(where, fmt.Sprintf("(%s, o.order_id) %s (%s, %s)", key.column, cmp, arg(v), arg(q.After.ID)))
 	}
 	order := fmt.Sprintf("%s %s, o.order_id %s", key.column, dir, dir)
-	// The page is chosen first and its lines counted after, so only the page's orders are joined.
+	// Line counts and units are kept on the order's row (migration 00009): a page reads no lines.
 	sql = `
 SELECT o.order_id::text, o.order_gid, o.shop, o.name, o.order_number, o.currency, trim_scale(o.total_price)::text,
        trim_scale(o.current_total_price)::text, o.financial_status, o.fulfillment_status, o.tags, o.test,
-       o.created_at, o.updated_at, o.cancelled_at, l.line_count, l.units
-FROM (SELECT * FROM orders o WHERE ` + strings.Join(where, " AND ") + `
-      ORDER BY ` + order + ` LIMIT ` + arg(limit+1) + `) o
-CROSS JOIN LATERAL (SELECT count(*)::int AS line_count, COALESCE(sum(quantity), 0)::bigint AS units
-                    FROM order_line_items li WHERE li.order_id = o.order_id) l
-ORDER BY ` + order
+       o.created_at, o.updated_at, o.cancelled_at, o.line_count, o.units
+FROM orders o WHERE ` + strings.Join(where, " AND ") + `
+ORDER BY ` + order + ` LIMIT ` + arg(limit+1)
 	return sql, args, key, limit, nil
 }
 

@@ -349,6 +349,18 @@ SELECT count(*) FROM order_line_item_snapshots s JOIN order_snapshots h USING (o
 	if settled != 0 {
 		t.Errorf("%d kept-aside lines of exports already settled", settled)
 	}
+	// Every order's kept line count and units are those of its lines, whichever way they came.
+	var wrong int64
+	if err := pool.QueryRow(ctx, `
+SELECT count(*) FROM orders o
+LEFT JOIN LATERAL (SELECT count(*) AS n, COALESCE(sum(li.quantity), 0)::bigint AS u
+                   FROM order_line_items li WHERE li.order_id = o.order_id) l ON true
+WHERE o.line_count <> l.n OR o.units <> l.u`).Scan(&wrong); err != nil {
+		t.Fatal(err)
+	}
+	if wrong != 0 {
+		t.Errorf("%d orders keep a line count or units that their lines do not add up to", wrong)
+	}
 }
 
 // TestPropertyThroughKafka delivers a random history through the log to the running projection

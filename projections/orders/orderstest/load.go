@@ -42,6 +42,7 @@ var orderColumns = []string{
 	"total_shipping", "total_line_items_price", "current_total_price", "current_subtotal_price", "current_total_tax",
 	"current_total_discounts", "processed_at", "cancelled_at", "cancel_reason", "closed_at", "taxes_included", "test",
 	"customer_id", "customer_gid", "source_name", "tags", "discount_codes", "payment_gateway_names", "fulfillments",
+	"line_count", "units",
 }
 
 var lineColumns = []string{
@@ -205,8 +206,17 @@ func (o *order) row(shop string) []any {
 		cents(o.current), cents(o.current - o.shipping), cents(o.current / 6), cents(o.discount),
 		o.processed, o.cancelled, o.reason, o.closed, true, false,
 		o.customer, fmt.Sprintf("gid://shopify/Customer/%d", o.customer), "web", o.tags, discountCodes(o.discount),
-		[]string{"shopify_payments"}, "[]",
+		[]string{"shopify_payments"}, "[]", int32(len(o.lines)), o.units(),
 	}
+}
+
+// units is the sum of the order's lines' quantities.
+func (o *order) units() int64 {
+	var n int64
+	for _, l := range o.lines {
+		n += int64(l.quantity)
+	}
+	return n
 }
 
 func (o *order) lineRow(k int) []any {
