@@ -2,11 +2,9 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/google/uuid"
 
 	"github.com/storeline/storeline/auth"
 	"github.com/storeline/storeline/commands/decision"
@@ -22,11 +20,6 @@ type PlanReader interface {
 
 // plansProjection is the projection the plan reads wait on.
 const plansProjection = "plans"
-
-// PlanIDParam is the path id of a combo plan.
-type PlanIDParam struct {
-	ID string `path:"id" format:"uuid" doc:"Combo plan id."`
-}
 
 // moveBody is the optional body of a move.
 type moveBody struct {
@@ -74,82 +67,15 @@ func (a *API) registerPlans() {
 			return out, nil
 		})
 
-	huma.Register(a.humaAPI, withStatus(op("create-combo-plan", http.MethodPost, "/combo-plans", auth.RoleEditor, "combo plans",
-		"Create a combo plan, as a draft: products to promote together, with optional discounts."), http.StatusCreated),
-		func(ctx context.Context, in *struct {
-			ShopParam
-			CommandParams
-			Body plans.Spec
-		}) (*CommandOutput[readmodel.Plan], error) {
-			shop, err := a.shop(in.ShopParam)
-			if err != nil {
-				return nil, err
-			}
-			if err := plans.Validate(in.Body); err != nil {
-				return nil, a.commandError(ctx, err)
-			}
-			id := uuid.NewString()
-			out, err := command[readmodel.Plan](a, ctx, "create-combo-plan",
-				decision.Command{AggregateType: plans.AggregateType, AggregateID: id, Shop: shop.Domain, Create: true},
-				in.CommandParams, in.Body, false, plans.Create(id, shop.Domain, in.Body, shop.Currency, a.now()))
-			if err != nil {
-				return nil, err
-			}
-			out.Location = Prefix + "/combo-plans/" + out.Body.ID
-			return out, nil
+	r := a.planResource()
+	r.create(a, "create-combo-plan", "Create a combo plan, as a draft: products to promote together, with optional discounts.",
+		func(id string, shop Shop, s plans.Spec) decision.Decide {
+			return plans.Create(id, shop.Domain, s, shop.Currency, a.now())
 		})
-
-	huma.Register(a.humaAPI, op("get-combo-plan", http.MethodGet, "/combo-plans/{id}", auth.RoleViewer, "combo plans",
-		"A combo plan's newest version, with its version as ETag."),
-		func(ctx context.Context, in *struct {
-			PlanIDParam
-			ShopParam
-			ConsistencyParam
-		}) (*struct {
-			ETag string `header:"ETag" doc:"The plan's version; send it in If-Match to change or move it."`
-			Body readmodel.Plan
-		}, error) {
-			if err := a.consistent(ctx, in.ConsistencyParam, plansProjection); err != nil {
-				return nil, err
-			}
-			p, err := a.d.Plans.Get(ctx, in.ID)
-			if errors.Is(err, readmodel.ErrNotFound) {
-				return nil, notFound("combo plan " + in.ID)
-			}
-			if err != nil {
-				return nil, a.internal(ctx, "read combo plan", err)
-			}
-			if err := a.shopOf(in.ShopParam, p.Shop); err != nil {
-				return nil, err
-			}
-			return &struct {
-				ETag string `header:"ETag" doc:"The plan's version; send it in If-Match to change or move it."`
-				Body readmodel.Plan
-			}{ETag: etag(p.Version), Body: *p}, nil
-		})
-
-	huma.Register(a.humaAPI, op("update-combo-plan", http.MethodPut, "/combo-plans/{id}", auth.RoleEditor, "combo plans",
-		"Save new content of a draft plan (an approved one is reopened first). Content equal to the plan's changes nothing and answers without a consistency token. If-Match is required."),
-		func(ctx context.Context, in *struct {
-			PlanIDParam
-			ShopParam
-			CommandParams
-			Body plans.Spec
-		}) (*CommandOutput[readmodel.Plan], error) {
-			shop, err := a.shop(in.ShopParam)
-			if err != nil {
-				return nil, err
-			}
-			if err := plans.Validate(in.Body); err != nil {
-				return nil, a.commandError(ctx, err)
-			}
-			out, err := command[readmodel.Plan](a, ctx, "update-combo-plan",
-				decision.Command{AggregateType: plans.AggregateType, AggregateID: in.ID, Shop: shop.Domain},
-				in.CommandParams, in.Body, true, plans.Update(in.ID, in.Body, shop.Currency, a.now()))
-			if err != nil {
-				return nil, err
-			}
-			return out, nil
+	r.read(a, "get-combo-plan", "A combo plan's newest version, with its version as ETag.")
+	r.update(a, "update-combo-plan", "Save new content of a draft plan (an approved one is reopened first). Content equal to the plan's changes nothing and answers without a consistency token.",
+		func(id string, shop Shop, s plans.Spec) decision.Decide {
+			return plans.Update(id, s, shop.Currency, a.now())
 		})
 
 	for _, move := range plans.Transitions {
@@ -157,7 +83,7 @@ func (a *API) registerPlans() {
 		huma.Register(a.humaAPI, op(opID, http.MethodPost, "/combo-plans/{id}/"+move, auth.RoleEditor, "combo plans",
 			moveDocs[move]+" A move the plan's state does not allow is 409 with the reason. If-Match is required."),
 			func(ctx context.Context, in *struct {
-				PlanIDParam
+				ResourceIDParam
 				ShopParam
 				CommandParams
 				Body *moveBody
@@ -174,5 +100,15 @@ func (a *API) registerPlans() {
 					decision.Command{AggregateType: plans.AggregateType, AggregateID: in.ID, Shop: shop.Domain},
 					in.CommandParams, in.Body, true, plans.Move(move, reason, a.now()))
 			})
+	}
+}
+
+func (a *API) planResource() resource[plans.Spec, readmodel.Plan] {
+	return resource[plans.Spec, readmodel.Plan]{
+		name: "combo plan", path: "/combo-plans", tag: "combo plans", aggregate: plans.AggregateType, projection: plansProjection,
+		validate: plans.Validate, get: a.d.Plans.Get, notFound: readmodel.ErrNotFound,
+		shopOf:    func(p *readmodel.Plan) string { return p.Shop },
+		versionOf: func(p *readmodel.Plan) int64 { return p.Version },
+		idOf:      func(p *readmodel.Plan) string { return p.ID },
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/google/uuid"
 
 	"github.com/storeline/storeline/auth"
 	"github.com/storeline/storeline/commands/decision"
@@ -34,17 +33,6 @@ const tagsProjection = "tags"
 // maxAnalyticsYears bounds a tag analytics window: longer ones scan years of orders for one
 // answer, which is the Iceberg tables' job.
 const maxAnalyticsYears = 2
-
-// TagDefinitionIDParam, like every parameter struct, is exported: huma reads no parameters
-// from an embedded unexported struct.
-type TagDefinitionIDParam struct {
-	ID string `path:"id" format:"uuid" doc:"Tag definition id."`
-}
-
-// TagCollectionIDParam is the path id of a tag collection.
-type TagCollectionIDParam struct {
-	ID string `path:"id" format:"uuid" doc:"Tag collection id."`
-}
 
 // ProductIDParam is the path id of a product.
 type ProductIDParam struct {
@@ -89,95 +77,21 @@ func (a *API) registerTagDefinitions() {
 			return out, nil
 		})
 
-	huma.Register(a.humaAPI, withStatus(op("create-tag-definition", http.MethodPost, "/tag-definitions", auth.RoleEditor, "tags",
-		"Define a tag: its name as written on products (unique in the shop, case-insensitively), description and colour."), http.StatusCreated),
-		func(ctx context.Context, in *struct {
-			ShopParam
-			CommandParams
-			Body tags.DefinitionSpec
-		}) (*CommandOutput[readmodel.Definition], error) {
-			shop, err := a.shop(in.ShopParam)
-			if err != nil {
-				return nil, err
-			}
-			if err := tags.ValidateDefinition(in.Body); err != nil {
-				return nil, a.commandError(ctx, err)
-			}
-			id := uuid.NewString()
-			out, err := command[readmodel.Definition](a, ctx, "create-tag-definition",
-				decision.Command{AggregateType: tags.DefinitionAggregate, AggregateID: id, Shop: shop.Domain, Create: true},
-				in.CommandParams, in.Body, false, tags.SetDefinition(id, shop.Domain, in.Body, a.now()))
-			if err != nil {
-				return nil, err
-			}
-			out.Location = Prefix + "/tag-definitions/" + out.Body.ID
-			return out, nil
-		})
-
-	huma.Register(a.humaAPI, op("get-tag-definition", http.MethodGet, "/tag-definitions/{id}", auth.RoleViewer, "tags",
-		"A tag definition (a removed one's tombstone, removed_at set), with its version as ETag."),
-		func(ctx context.Context, in *struct {
-			TagDefinitionIDParam
-			ShopParam
-			ConsistencyParam
-		}) (*struct {
-			ETag string `header:"ETag" doc:"The definition's version; send it in If-Match to change it."`
-			Body readmodel.Definition
-		}, error) {
-			if err := a.consistent(ctx, in.ConsistencyParam, tagsProjection); err != nil {
-				return nil, err
-			}
-			d, err := a.d.Tags.Definition(ctx, in.ID)
-			if errors.Is(err, readmodel.ErrNotFound) {
-				return nil, notFound("tag definition " + in.ID)
-			}
-			if err != nil {
-				return nil, a.internal(ctx, "read tag definition", err)
-			}
-			if err := a.shopOf(in.ShopParam, d.Shop); err != nil {
-				return nil, err
-			}
-			return &struct {
-				ETag string `header:"ETag" doc:"The definition's version; send it in If-Match to change it."`
-				Body readmodel.Definition
-			}{ETag: etag(d.Version), Body: *d}, nil
-		})
-
-	huma.Register(a.humaAPI, op("update-tag-definition", http.MethodPut, "/tag-definitions/{id}", auth.RoleEditor, "tags",
-		"Save a new version of a tag definition; a new name renames it (products are retagged by the tag sync). If-Match is required."),
-		func(ctx context.Context, in *struct {
-			TagDefinitionIDParam
-			ShopParam
-			CommandParams
-			Body tags.DefinitionSpec
-		}) (*CommandOutput[readmodel.Definition], error) {
-			shop, err := a.shop(in.ShopParam)
-			if err != nil {
-				return nil, err
-			}
-			if err := tags.ValidateDefinition(in.Body); err != nil {
-				return nil, a.commandError(ctx, err)
-			}
-			return command[readmodel.Definition](a, ctx, "update-tag-definition",
-				decision.Command{AggregateType: tags.DefinitionAggregate, AggregateID: in.ID, Shop: shop.Domain},
-				in.CommandParams, in.Body, true, tags.SetDefinition(in.ID, shop.Domain, in.Body, a.now()))
-		})
-
-	huma.Register(a.humaAPI, op("remove-tag-definition", http.MethodDelete, "/tag-definitions/{id}", auth.RoleEditor, "tags",
-		"Remove a tag definition: its name is free again, and it leaves every collection that held it. If-Match is required."),
-		func(ctx context.Context, in *struct {
-			TagDefinitionIDParam
-			ShopParam
-			CommandParams
-		}) (*CommandOutput[readmodel.Definition], error) {
-			shop, err := a.shop(in.ShopParam)
-			if err != nil {
-				return nil, err
-			}
-			return command[readmodel.Definition](a, ctx, "remove-tag-definition",
-				decision.Command{AggregateType: tags.DefinitionAggregate, AggregateID: in.ID, Shop: shop.Domain},
-				in.CommandParams, nil, true, tags.RemoveDefinition(in.ID, shop.Domain, a.now()))
-		})
+	r := resource[tags.DefinitionSpec, readmodel.Definition]{
+		name: "tag definition", path: "/tag-definitions", tag: "tags", aggregate: tags.DefinitionAggregate, projection: tagsProjection,
+		validate: tags.ValidateDefinition, get: a.d.Tags.Definition, notFound: readmodel.ErrNotFound,
+		shopOf:    func(d *readmodel.Definition) string { return d.Shop },
+		versionOf: func(d *readmodel.Definition) int64 { return d.Version },
+		idOf:      func(d *readmodel.Definition) string { return d.ID },
+	}
+	set := func(id string, shop Shop, s tags.DefinitionSpec) decision.Decide {
+		return tags.SetDefinition(id, shop.Domain, s, a.now())
+	}
+	r.create(a, "create-tag-definition", "Define a tag: its name as written on products (unique in the shop, case-insensitively), description and colour.", set)
+	r.read(a, "get-tag-definition", "A tag definition (a removed one's tombstone, removed_at set), with its version as ETag.")
+	r.update(a, "update-tag-definition", "Save a new version of a tag definition; a new name renames it (products are retagged by the tag sync).", set)
+	r.remove(a, "remove-tag-definition", "Remove a tag definition: its name is free again, and it leaves every collection that held it.",
+		func(id string, shop Shop) decision.Decide { return tags.RemoveDefinition(id, shop.Domain, a.now()) })
 }
 
 func (a *API) registerTagCollections() {
@@ -211,95 +125,21 @@ func (a *API) registerTagCollections() {
 			return out, nil
 		})
 
-	huma.Register(a.humaAPI, withStatus(op("create-tag-collection", http.MethodPost, "/tag-collections", auth.RoleEditor, "tags",
-		"Create a tag collection: an ordered group of the shop's tag definitions."), http.StatusCreated),
-		func(ctx context.Context, in *struct {
-			ShopParam
-			CommandParams
-			Body tags.CollectionSpec
-		}) (*CommandOutput[readmodel.Collection], error) {
-			shop, err := a.shop(in.ShopParam)
-			if err != nil {
-				return nil, err
-			}
-			if err := tags.ValidateCollection(in.Body); err != nil {
-				return nil, a.commandError(ctx, err)
-			}
-			id := uuid.NewString()
-			out, err := command[readmodel.Collection](a, ctx, "create-tag-collection",
-				decision.Command{AggregateType: tags.CollectionAggregate, AggregateID: id, Shop: shop.Domain, Create: true},
-				in.CommandParams, in.Body, false, tags.SetCollection(id, shop.Domain, in.Body, a.now()))
-			if err != nil {
-				return nil, err
-			}
-			out.Location = Prefix + "/tag-collections/" + out.Body.ID
-			return out, nil
-		})
-
-	huma.Register(a.humaAPI, op("get-tag-collection", http.MethodGet, "/tag-collections/{id}", auth.RoleViewer, "tags",
-		"A tag collection (a removed one's tombstone, removed_at set), with its version as ETag."),
-		func(ctx context.Context, in *struct {
-			TagCollectionIDParam
-			ShopParam
-			ConsistencyParam
-		}) (*struct {
-			ETag string `header:"ETag" doc:"The collection's version; send it in If-Match to change it."`
-			Body readmodel.Collection
-		}, error) {
-			if err := a.consistent(ctx, in.ConsistencyParam, tagsProjection); err != nil {
-				return nil, err
-			}
-			c, err := a.d.Tags.Collection(ctx, in.ID)
-			if errors.Is(err, readmodel.ErrNotFound) {
-				return nil, notFound("tag collection " + in.ID)
-			}
-			if err != nil {
-				return nil, a.internal(ctx, "read tag collection", err)
-			}
-			if err := a.shopOf(in.ShopParam, c.Shop); err != nil {
-				return nil, err
-			}
-			return &struct {
-				ETag string `header:"ETag" doc:"The collection's version; send it in If-Match to change it."`
-				Body readmodel.Collection
-			}{ETag: etag(c.Version), Body: *c}, nil
-		})
-
-	huma.Register(a.humaAPI, op("update-tag-collection", http.MethodPut, "/tag-collections/{id}", auth.RoleEditor, "tags",
-		"Save a new version of a tag collection (name, description, definitions in order). If-Match is required."),
-		func(ctx context.Context, in *struct {
-			TagCollectionIDParam
-			ShopParam
-			CommandParams
-			Body tags.CollectionSpec
-		}) (*CommandOutput[readmodel.Collection], error) {
-			shop, err := a.shop(in.ShopParam)
-			if err != nil {
-				return nil, err
-			}
-			if err := tags.ValidateCollection(in.Body); err != nil {
-				return nil, a.commandError(ctx, err)
-			}
-			return command[readmodel.Collection](a, ctx, "update-tag-collection",
-				decision.Command{AggregateType: tags.CollectionAggregate, AggregateID: in.ID, Shop: shop.Domain},
-				in.CommandParams, in.Body, true, tags.SetCollection(in.ID, shop.Domain, in.Body, a.now()))
-		})
-
-	huma.Register(a.humaAPI, op("remove-tag-collection", http.MethodDelete, "/tag-collections/{id}", auth.RoleEditor, "tags",
-		"Remove a tag collection; its tag definitions stay. If-Match is required."),
-		func(ctx context.Context, in *struct {
-			TagCollectionIDParam
-			ShopParam
-			CommandParams
-		}) (*CommandOutput[readmodel.Collection], error) {
-			shop, err := a.shop(in.ShopParam)
-			if err != nil {
-				return nil, err
-			}
-			return command[readmodel.Collection](a, ctx, "remove-tag-collection",
-				decision.Command{AggregateType: tags.CollectionAggregate, AggregateID: in.ID, Shop: shop.Domain},
-				in.CommandParams, nil, true, tags.RemoveCollection(in.ID, shop.Domain, a.now()))
-		})
+	r := resource[tags.CollectionSpec, readmodel.Collection]{
+		name: "tag collection", path: "/tag-collections", tag: "tags", aggregate: tags.CollectionAggregate, projection: tagsProjection,
+		validate: tags.ValidateCollection, get: a.d.Tags.Collection, notFound: readmodel.ErrNotFound,
+		shopOf:    func(c *readmodel.Collection) string { return c.Shop },
+		versionOf: func(c *readmodel.Collection) int64 { return c.Version },
+		idOf:      func(c *readmodel.Collection) string { return c.ID },
+	}
+	set := func(id string, shop Shop, s tags.CollectionSpec) decision.Decide {
+		return tags.SetCollection(id, shop.Domain, s, a.now())
+	}
+	r.create(a, "create-tag-collection", "Create a tag collection: an ordered group of the shop's tag definitions.", set)
+	r.read(a, "get-tag-collection", "A tag collection (a removed one's tombstone, removed_at set), with its version as ETag.")
+	r.update(a, "update-tag-collection", "Save a new version of a tag collection (name, description, definitions in order).", set)
+	r.remove(a, "remove-tag-collection", "Remove a tag collection; its tag definitions stay.",
+		func(id string, shop Shop) decision.Decide { return tags.RemoveCollection(id, shop.Domain, a.now()) })
 }
 
 func (a *API) registerProductTags() {
