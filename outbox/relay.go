@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -144,6 +145,9 @@ func (r *Relay) session(ctx context.Context) error {
 		return fmt.Errorf("kafka client: %w", err)
 	}
 	defer cl.Close()
+	if err := ensureCheckpointTopic(ctx, kadm.NewClient(cl), CheckpointTopic(r.cfg.TopicPrefix)); err != nil {
+		return err
+	}
 	// Initialising the producer id fences an earlier relay and aborts its open transaction, so
 	// the checkpoint read next is final.
 	if _, _, err := cl.ProducerID(ctx); err != nil {
@@ -322,6 +326,34 @@ func (r *Relay) markPublished(ctx context.Context, cp checkpoint) error {
 		WHERE o.id = p.id AND o.published_at IS NULL`, ids, parts, offs)
 	if err != nil {
 		return fmt.Errorf("mark outbox rows published: %w", err)
+	}
+	return nil
+}
+
+// ensureCheckpointTopic creates the checkpoint topic if it is missing (topics.Ensure normally
+// has) and refuses one of several partitions: the checkpoint is read from partition 0, and a
+// checkpoint written elsewhere would go unread and its batches be published again.
+func ensureCheckpointTopic(ctx context.Context, adm *kadm.Client, topic string) error {
+	td, err := adm.ListTopics(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("describe %s: %w", topic, err)
+	}
+	d, ok := td[topic]
+	if !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
+		resp, err := adm.CreateTopic(ctx, 1, -1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact"), "retention.ms": kadm.StringPtr("-1")}, topic)
+		if err == nil && resp.Err != nil && !errors.Is(resp.Err, kerr.TopicAlreadyExists) {
+			err = resp.Err
+		}
+		if err != nil {
+			return fmt.Errorf("create %s: %w", topic, err)
+		}
+		return nil
+	}
+	if d.Err != nil {
+		return fmt.Errorf("describe %s: %w", topic, d.Err)
+	}
+	if n := len(d.Partitions); n != 1 {
+		return fmt.Errorf("the relay's checkpoint topic %s has %d partitions; it must have exactly 1 (recreate it with one: the relay then starts from the outbox's own record of what it published)", topic, n)
 	}
 	return nil
 }

@@ -1,12 +1,14 @@
 package outbox_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -83,7 +85,7 @@ func TestRelayPublishesEveryRowOnceInOrderAcrossRestarts(t *testing.T) {
 	testkit.Integration(t)
 	pool := testkit.FreshDatabase(t)
 	brokers := testkit.Brokers(t)
-	prefix := testkit.FreshTopicPrefix(t, 3, "publication", "_storeline_outbox")
+	prefix := testkit.FreshTopicPrefix(t, 3, "publication") // the relay makes its checkpoint topic
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	const writers, perWriter = 4, 150
@@ -154,4 +156,84 @@ func TestRelayPublishesEveryRowOnceInOrderAcrossRestarts(t *testing.T) {
 		}
 		lastOffset[int64(part)] = offset
 	}
+}
+
+// TestRelayTakesWhatIsPublishedFromTheLog: a relay that committed a batch to Kafka but died
+// before recording it in Postgres must not publish it again: the checkpoint committed with the
+// batch says it is out, and the next relay fills in where its records landed.
+func TestRelayTakesWhatIsPublishedFromTheLog(t *testing.T) {
+	testkit.Integration(t)
+	pool := testkit.FreshDatabase(t)
+	brokers := testkit.Brokers(t)
+	prefix := testkit.FreshTopicPrefix(t, 3, "publication")
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := outbox.RelayConfig{Brokers: brokers, TopicPrefix: prefix, Poll: 50 * time.Millisecond}
+	run := func() (stop func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = outbox.NewRelay(cfg, pool, nil, log).Run(ctx) }()
+		return func() { cancel(); <-done }
+	}
+	published := func() error {
+		n, err := outbox.Unpublished(context.Background(), pool)
+		if err != nil || n > 0 {
+			return fmt.Errorf("%d unpublished (%v)", n, err)
+		}
+		return nil
+	}
+
+	writeRows(t, pool, prefix, 1, 30)
+	stop := run()
+	testkit.WaitFor(t, 30*time.Second, "the first rows published", published)
+	stop()
+	// As if the relay had died between its Kafka commit and its Postgres update.
+	if _, err := pool.Exec(context.Background(), `UPDATE outbox SET published_at = NULL, published_partition = NULL, published_offset = NULL WHERE id > 10`); err != nil {
+		t.Fatal(err)
+	}
+	writeRows(t, pool, prefix, 1, 5)
+	stop = run()
+	defer stop()
+	testkit.WaitFor(t, 30*time.Second, "every row published", published)
+	recs := readAll(t, brokers, prefix+"publication", 35)
+	if len(recs) != 35 {
+		t.Fatalf("log holds %d records, want 35 (30 + 5, none again)", len(recs))
+	}
+	var unplaced int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE published_offset IS NULL`).Scan(&unplaced); err != nil || unplaced != 0 {
+		t.Fatalf("%d rows without their place in the log (%v)", unplaced, err)
+	}
+}
+
+// TestRelayRefusesACheckpointTopicOfSeveralPartitions: a checkpoint written to a partition the
+// relay does not read would be lost, and its batches published again.
+func TestRelayRefusesACheckpointTopicOfSeveralPartitions(t *testing.T) {
+	testkit.Integration(t)
+	pool := testkit.FreshDatabase(t)
+	prefix := testkit.FreshTopicPrefix(t, 3, "publication", "_storeline_outbox")
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = outbox.NewRelay(outbox.RelayConfig{Brokers: testkit.Brokers(t), TopicPrefix: prefix}, pool, nil, log).Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	testkit.WaitFor(t, 30*time.Second, "the relay to refuse the topic", func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if !strings.Contains(logs.String(), "must have exactly 1") {
+			return fmt.Errorf("logs: %s", logs.String())
+		}
+		return nil
+	})
+}
+
+type lockedWriter struct {
+	w  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -3,6 +3,7 @@ package topics_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -185,8 +186,17 @@ func TestApplyFixesAHandMadeTopicsRetention(t *testing.T) {
 	if _, err := c.adm.CreateTopic(ctx(t), 2, 1, map[string]*string{"retention.ms": kadm.StringPtr("604800000")}, commerce); err != nil {
 		t.Fatal(err)
 	}
+	// Visible to the client Diff uses, in its metadata as well as its configs (a broker just
+	// started may answer one before the other).
 	testkit.WaitFor(t, 10*time.Second, "the hand-made topic to be visible", func() error {
-		_, err := c.fresh().DescribeTopicConfigs(ctx(t), commerce)
+		td, err := c.adm.ListTopics(ctx(t), commerce)
+		if err != nil {
+			return err
+		}
+		if d, ok := td[commerce]; !ok || d.Err != nil {
+			return fmt.Errorf("not listed yet")
+		}
+		_, err = c.adm.DescribeTopicConfigs(ctx(t), commerce)
 		return err
 	})
 
