@@ -98,7 +98,7 @@ func NewSender(codec *events.Codec, consumer string) *Sender {
 // Send copies rec to its dead-letter topic and records the RecordDeadLettered event, both
 // acknowledged by the brokers before it returns. Sending the same record again (after a crash
 // before the consumer's checkpoint) adds a second copy but the same event id.
-func (s *Sender) Send(ctx context.Context, cl *kgo.Client, rec *kgo.Record, reason string, cause error) error {
+func (s *Sender) Send(ctx context.Context, cl *kgo.Client, rec *kgo.Record, reason string, cause error) (*kgo.Record, error) {
 	now := time.Now()
 	dl := Record(rec, s.consumer, reason, cause, now)
 	produced, err := cl.ProduceSync(ctx, dl).First()
@@ -110,17 +110,17 @@ func (s *Sender) Send(ctx context.Context, cl *kgo.Client, rec *kgo.Record, reas
 		produced, err = cl.ProduceSync(ctx, dl).First()
 	}
 	if err != nil {
-		return fmt.Errorf("dead-letter %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err)
+		return nil, fmt.Errorf("dead-letter %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err)
 	}
 	ev := s.event(rec, produced, reason, cause, now)
 	r, err := s.codec.Record(ev, header(rec, events.HeaderTraceparent))
 	if err != nil {
-		return fmt.Errorf("record the dead letter of %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err)
+		return nil, fmt.Errorf("record the dead letter of %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err)
 	}
 	if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
-		return fmt.Errorf("record the dead letter of %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err)
+		return nil, fmt.Errorf("record the dead letter of %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err)
 	}
-	return nil
+	return produced, nil
 }
 
 func (s *Sender) event(rec, copied *kgo.Record, reason string, cause error, now time.Time) *events.RecordDeadLettered {

@@ -49,7 +49,7 @@ func TestSendDropsTheValueOfARecordTooLargeToCopy(t *testing.T) {
 	rand.Read(noise)
 	cause := errors.New("the handler failed: " + hex.EncodeToString(noise)) // a 4 KiB error header
 	codec := eventstest.NewCodec(t, prefix)
-	if err := deadletter.NewSender(codec, "projection:test").Send(ctx, cl, rec, deadletter.ReasonHandlerFailed, cause); err != nil {
+	if _, err := deadletter.NewSender(codec, "projection:test").Send(ctx, cl, rec, deadletter.ReasonHandlerFailed, cause); err != nil {
 		t.Fatal(err)
 	}
 

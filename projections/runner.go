@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -58,6 +59,7 @@ type Runner struct {
 	dead  *deadletter.Sender
 	log   *slog.Logger
 	m     *runnerMetrics
+	cl    *kgo.Client // set by Run
 	// stripPrefix maps a prefixed topic back to the name projections store.
 	topics map[string]string
 }
@@ -105,6 +107,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		return fmt.Errorf("projection %s: kafka client: %w", r.proj.Name(), err)
 	}
 	defer cl.Close()
+	r.cl = cl // dead letters are produced by the consumer's client
 	r.log.Info("projection running", "group", r.Group(), "topics", topics)
 
 	for {
@@ -121,7 +124,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		recs := fetches.Records()
 		if len(recs) > 0 {
 			// Finish the batch even if ctx ends meanwhile: shutdown drains, it does not abandon.
-			if err := r.applyWithRetry(context.WithoutCancel(ctx), ctx, cl, recs); err != nil {
+			if err := r.applyWithRetry(context.WithoutCancel(ctx), ctx, recs); err != nil {
 				cl.AllowRebalance()
 				return err
 			}
@@ -133,33 +136,119 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 }
 
-// applyWithRetry applies a batch until it commits. A Postgres outage stalls the projection; it
-// never skips. It gives up only when stop ends (shutdown), leaving the batch uncommitted for the
-// next start.
-func (r *Runner) applyWithRetry(ctx, stop context.Context, cl *kgo.Client, recs []*kgo.Record) error {
-	batch, last, ok := r.decode(ctx, stop, cl, recs)
+// item is one record of a batch: an event to apply, or a record that only moves the checkpoint
+// (a transaction marker, or a record dead-lettered).
+type item struct {
+	rec  *kgo.Record
+	ev   events.Event // nil: nothing to apply
+	dead *deadLetter  // set once the record is on its dead-letter topic
+}
+
+// deadLetter is a record the runner gave up on, recorded (table dead_letters) in the transaction
+// that moves the checkpoint past it.
+type deadLetter struct {
+	copy   *kgo.Record // the copy on the dead-letter topic
+	reason string
+	err    error
+}
+
+// maxBatchAttempts is how often a batch that fails for a reason of its own (not an outage) is
+// tried before its records are applied one by one, to find the one that fails.
+const maxBatchAttempts = 3
+
+// applyWithRetry applies a batch until it commits.
+//
+// A failure that is not the records' fault (Postgres or the network down, a deadlock, a broken
+// statement that every record would hit) is retried until it passes: the projection stalls, it
+// never skips. A failure that is a record's fault (its data violates a constraint, the handler
+// panics or says so with Permanent) makes the runner apply the batch's records one by one after
+// maxBatchAttempts; a record that still fails alone, maxBatchAttempts times, goes to the
+// dead-letter topic and the projection goes on with the next. Later events of the same key are
+// applied, not parked: every event carries its aggregate's whole state and the read models keep
+// the newest version, so a later event never needs an earlier one, and replaying the dead letter
+// after a fix (storeline dlq replay) changes nothing a newer version already set.
+//
+// It gives up only when stop ends (shutdown), leaving the batch uncommitted for the next start.
+func (r *Runner) applyWithRetry(ctx, stop context.Context, recs []*kgo.Record) error {
+	items, ok := r.decode(ctx, stop, recs)
 	if !ok {
 		return nil // stopping: the batch stays uncommitted for the next start
 	}
+	_, err := r.applyItems(ctx, stop, items, len(items) > 1)
+	return err
+}
+
+// applyItems applies items in one transaction, retrying as applyWithRetry says. With split, a
+// batch that keeps failing for a record's fault is applied item by item instead; without, such
+// an item is dead-lettered. It returns false when stop ended first.
+func (r *Runner) applyItems(ctx, stop context.Context, items []item, split bool) (bool, error) {
 	delay := 100 * time.Millisecond
-	for {
+	for attempt := 1; ; attempt++ {
 		start := time.Now()
-		err := r.apply(ctx, batch, last)
+		err := r.apply(ctx, items)
 		if err == nil {
-			r.m.events.Add(float64(len(recs)))
+			r.m.events.Add(float64(len(items)))
 			r.m.batches.Inc()
 			r.m.batchSeconds.Observe(time.Since(start).Seconds())
-			return nil
+			return true, nil
 		}
 		r.m.failures.Inc()
-		r.log.Error("apply batch failed; retrying", "records", len(recs), "err", err, "retry_in", delay)
-		select {
-		case <-stop.Done():
-			return nil
-		case <-time.After(delay):
+		if !transient(err) && attempt >= maxBatchAttempts {
+			if split {
+				r.log.Warn("a batch keeps failing for a record's fault; applying its records one by one", "records", len(items), "err", err)
+				for _, it := range items {
+					if ok, err := r.applyItems(ctx, stop, []item{it}, false); err != nil || !ok {
+						return ok, err
+					}
+				}
+				return true, nil
+			}
+			it := items[0]
+			if it.dead == nil && it.ev != nil {
+				copied, ok := r.deadLetter(ctx, stop, it.rec, deadletter.ReasonHandlerFailed, err)
+				if !ok {
+					return false, nil
+				}
+				r.log.Error("record dead-lettered: its handler keeps failing", "topic", it.rec.Topic, "partition", it.rec.Partition, "offset", it.rec.Offset, "err", err)
+				it.ev, it.dead = nil, &deadLetter{copy: copied, reason: deadletter.ReasonHandlerFailed, err: err}
+				items = []item{it}
+				attempt, delay = 0, 100*time.Millisecond
+				continue
+			}
 		}
-		delay = min(delay*2, 10*time.Second)
+		r.log.Error("apply batch failed; retrying", "records", len(items), "attempt", attempt, "err", err, "retry_in", delay)
+		if !wait(stop, &delay) {
+			return false, nil
+		}
 	}
+}
+
+// Permanent marks an error of a projection's Apply as the records' fault (bad data), not the
+// system's: the runner then finds the record and dead-letters it instead of retrying for ever.
+func Permanent(err error) error { return &permanentError{err} }
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// transient reports whether err is the system's fault (retry: the projection stalls) rather
+// than a record's (find the record and dead-letter it).
+func transient(err error) bool {
+	var perm *permanentError
+	if errors.As(err, &perm) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && len(pgErr.Code) >= 2 {
+		switch pgErr.Code[:2] {
+		case "22", "23", "2F", "P0": // data exceptions, integrity violations, routine errors: this record's data
+			return false
+		}
+	}
+	// Connections, resources, shutdown, serialization and deadlocks, and statements broken for
+	// every record (42: undefined column...) stall rather than dead-letter the whole log.
+	return true
 }
 
 type partitionKey struct {
@@ -167,71 +256,69 @@ type partitionKey struct {
 	partition int32
 }
 
-// decode turns records into events. A record that can never decode (not our wire format, an
+// decode turns records into items. A record that can never decode (not our wire format, an
 // unknown schema, an incompatible one) is dead-lettered, and its offset still advances, so one
 // poison record does not stop the projection. A registry outage is retried until stop ends
 // (then ok is false). A crash between dead-lettering and the checkpoint dead-letters the
 // record again on restart: dead letters are at least once, identified by their original
-// topic, partition and offset headers.
-func (r *Runner) decode(ctx, stop context.Context, cl *kgo.Client, recs []*kgo.Record) (batch []Record, last map[partitionKey]int64, ok bool) {
-	batch = make([]Record, 0, len(recs))
-	last = map[partitionKey]int64{}
+// topic, partition and offset (table dead_letters keeps one row each).
+func (r *Runner) decode(ctx, stop context.Context, recs []*kgo.Record) ([]item, bool) {
+	items := make([]item, 0, len(recs))
 	for _, rec := range recs {
-		topic := r.topics[rec.Topic]
-		last[partitionKey{topic, rec.Partition}] = rec.Offset
 		if rec.Attrs.IsControl() {
-			continue // a transaction's commit marker: no event, only an offset to pass
+			items = append(items, item{rec: rec}) // a transaction's commit marker: an offset to pass
+			continue
 		}
-		ev, ok := r.decodeOne(ctx, stop, cl, rec)
+		it, ok := r.decodeOne(ctx, stop, rec)
 		if !ok {
-			return nil, nil, false
+			return nil, false
 		}
-		if ev != nil {
-			batch = append(batch, Record{Topic: topic, Partition: rec.Partition, Offset: rec.Offset, Event: ev})
-		}
+		items = append(items, it)
 	}
-	return batch, last, true
+	return items, true
 }
 
-// decodeOne decodes rec, or dead-letters it and returns a nil event.
-func (r *Runner) decodeOne(ctx, stop context.Context, cl *kgo.Client, rec *kgo.Record) (events.Event, bool) {
+// decodeOne decodes rec, or dead-letters it.
+func (r *Runner) decodeOne(ctx, stop context.Context, rec *kgo.Record) (item, bool) {
 	delay := 100 * time.Millisecond
 	for {
 		ev, err := r.codec.Decode(ctx, rec.Value)
 		if err == nil {
-			return ev, true
+			return item{rec: rec, ev: ev}, true
 		}
 		if reason, permanent := deadletter.ReasonOf(err); permanent {
 			r.m.decodeFailures.Inc()
-			if r.deadLetter(ctx, stop, cl, rec, reason, err) {
-				r.log.Error("record dead-lettered", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "reason", reason, "err", err)
-				return nil, true
+			copied, ok := r.deadLetter(ctx, stop, rec, reason, err)
+			if !ok {
+				return item{}, false
 			}
-			return nil, false
+			r.log.Error("record dead-lettered", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "reason", reason, "err", err)
+			return item{rec: rec, dead: &deadLetter{copy: copied, reason: reason, err: err}}, true
 		}
 		r.log.Error("decode failed; retrying", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "err", err, "retry_in", delay)
 		if !wait(stop, &delay) {
-			return nil, false
+			return item{}, false
 		}
 	}
 }
 
-// deadLetter dead-letters rec, retrying until it is acknowledged or stop ends.
-func (r *Runner) deadLetter(ctx, stop context.Context, cl *kgo.Client, rec *kgo.Record, reason string, cause error) bool {
+// deadLetter dead-letters rec, retrying until it is acknowledged or stop ends; it returns the
+// copy on the dead-letter topic.
+func (r *Runner) deadLetter(ctx, stop context.Context, rec *kgo.Record, reason string, cause error) (*kgo.Record, bool) {
 	delay := 100 * time.Millisecond
 	for {
 		// Each attempt is bounded and ends with shutdown: the batch then stays uncommitted and
 		// the record is dead-lettered again on the next start.
 		actx, cancel := context.WithTimeout(stop, deadLetterTimeout)
-		err := r.dead.Send(actx, cl, rec, reason, cause)
+		copied, err := r.dead.Send(actx, r.cl, rec, reason, cause)
 		cancel()
 		if err == nil {
 			r.m.deadLetters.Inc()
-			return true
+			return copied, true
 		}
 		r.log.Error("dead-lettering failed; retrying", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "err", err, "retry_in", delay)
 		if !wait(stop, &delay) {
-			return false
+			return nil, false
 		}
 	}
 }
@@ -250,11 +337,36 @@ func wait(stop context.Context, delay *time.Duration) bool {
 	}
 }
 
-func (r *Runner) apply(ctx context.Context, batch []Record, last map[partitionKey]int64) error {
+// apply folds items' events into the read model and moves the checkpoints past every item, and
+// records the items' dead letters, in one transaction. A panic of the projection is an error of
+// the records (Permanent).
+func (r *Runner) apply(ctx context.Context, items []item) (err error) {
+	batch := make([]Record, 0, len(items))
+	last := map[partitionKey]int64{}
+	for _, it := range items {
+		topic := r.topics[it.rec.Topic]
+		last[partitionKey{topic, it.rec.Partition}] = it.rec.Offset
+		if it.ev != nil {
+			batch = append(batch, Record{Topic: topic, Partition: it.rec.Partition, Offset: it.rec.Offset, Event: it.ev})
+		}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = Permanent(fmt.Errorf("projection %s panicked: %v", r.proj.Name(), p))
+		}
+	}()
 	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
 		if len(batch) > 0 {
 			if err := r.proj.Apply(ctx, tx, batch); err != nil {
 				return fmt.Errorf("apply: %w", err)
+			}
+		}
+		for _, it := range items {
+			if it.dead == nil {
+				continue
+			}
+			if err := recordDeadLetter(ctx, tx, "projection:"+r.proj.Name(), it.rec, it.dead); err != nil {
+				return err
 			}
 		}
 		for k, off := range last {

@@ -257,7 +257,7 @@ func (s *Sink) add(ctx context.Context, cl *kgo.Client, r *kgo.Record) error {
 // advances with the batch.
 func (s *Sink) deadLetter(ctx context.Context, cl *kgo.Client, r *kgo.Record, reason string, cause error) error {
 	s.m.decodeFailures.Inc()
-	if err := deadletter.NewSender(s.codec, "sink:iceberg").Send(ctx, cl, r, reason, cause); err != nil {
+	if _, err := deadletter.NewSender(s.codec, "sink:iceberg").Send(ctx, cl, r, reason, cause); err != nil {
 		return err
 	}
 	s.log.Warn("record dead-lettered", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "reason", reason, "err", cause)
