@@ -30,8 +30,6 @@ import (
 	"github.com/storeline/storeline/outbox"
 	"github.com/storeline/storeline/pii"
 	"github.com/storeline/storeline/projections"
-	"github.com/storeline/storeline/projections/inventory"
-	"github.com/storeline/storeline/projections/privacy"
 	"github.com/storeline/storeline/registry"
 	"github.com/storeline/storeline/scheduler"
 	icebergsink "github.com/storeline/storeline/sinks/iceberg"
@@ -188,7 +186,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	if cfg.Has(config.RoleProjector) {
 		// One runner (consumer group, checkpoints) per read model; privacy carries out redactions.
-		for _, proj := range append(dashboardProjections(), inventory.Projection{}, privacy.Projection{Keys: keystore}) {
+		for _, proj := range allProjections(keystore) {
 			runner := projections.NewRunner(projections.Config{Brokers: svc.Brokers, TopicPrefix: cfg.TopicPrefix, KafkaOpts: groupOpts},
 				proj, svc.Pool, codec, reg, log)
 			g.Go(func() error { return runner.Run(gctx) })

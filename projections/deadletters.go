@@ -189,13 +189,9 @@ func ReplayDeadLetter(ctx context.Context, pool *pgxpool.Pool, brokers []string,
 	if d.State != "pending" {
 		return fmt.Errorf("dead letter %s is %s already", id, d.State)
 	}
-	rec, err := fetchRecord(ctx, brokers, d.OriginTopic, d.OriginPartition, d.OriginOffset)
+	ev, err := ReadDeadLetterEvent(ctx, brokers, codec, d)
 	if err != nil {
 		return err
-	}
-	ev, err := codec.Decode(ctx, rec.Value)
-	if err != nil {
-		return fmt.Errorf("dead letter %s still does not decode: %w", id, err)
 	}
 	batch := []Record{{Topic: strings.TrimPrefix(d.OriginTopic, topicPrefix), Partition: d.OriginPartition, Offset: d.OriginOffset, Event: ev}}
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
@@ -204,6 +200,20 @@ func ReplayDeadLetter(ctx context.Context, pool *pgxpool.Pool, brokers []string,
 		}
 		return resolve(ctx, tx, id, "replayed", by, "")
 	})
+}
+
+// ReadDeadLetterEvent reads a dead letter's record back from its original topic and decodes it
+// with today's schemas.
+func ReadDeadLetterEvent(ctx context.Context, brokers []string, codec *events.Codec, d DeadLetter) (events.Event, error) {
+	rec, err := fetchRecord(ctx, brokers, d.OriginTopic, d.OriginPartition, d.OriginOffset)
+	if err != nil {
+		return nil, err
+	}
+	ev, err := codec.Decode(ctx, rec.Value)
+	if err != nil {
+		return nil, fmt.Errorf("dead letter %s still does not decode: %w", d.ID(), err)
+	}
+	return ev, nil
 }
 
 // fetchRecord reads the one record at topic/partition/offset.
