@@ -69,8 +69,21 @@ func TestAPoisonRecordIsDeadLetteredAndReplayedAfterTheFix(t *testing.T) {
 	poison := evs[31].Meta().EventID
 	proj.poisoned[poison] = true
 	e.AppendMany(t, evs)
-	e.Start(t, 25, nil)
+	reg := prometheus.NewRegistry()
+	e.Start(t, 25, reg)
 	e.WaitApplied(t, 60*time.Second)
+	testkit.WaitFor(t, 10*time.Second, "the dead-letter depth and a lag of 0", func() error {
+		if v := gauge(t, reg, "storeline_projection_dead_letters_pending", nil); v != 1 {
+			return fmt.Errorf("dead letters pending %v", v)
+		}
+		if v := gauge(t, reg, "storeline_projection_lag", map[string]string{"partition": "0"}); v != 0 {
+			return fmt.Errorf("lag %v", v)
+		}
+		if v := gauge(t, reg, "storeline_projection_oldest_unprocessed_seconds", nil); v != 0 {
+			return fmt.Errorf("oldest unprocessed %v s while caught up", v)
+		}
+		return nil
+	})
 
 	var seen int
 	if err := e.Pool.QueryRow(context.Background(), `SELECT count(*) FROM poison_seen`).Scan(&seen); err != nil || seen != 59 {
@@ -143,6 +156,9 @@ func TestAnOutageStallsInsteadOfDeadLettering(t *testing.T) {
 	if err := e.Pool.QueryRow(context.Background(), `SELECT count(*) FROM projection_checkpoints WHERE projection = 'poisontest'`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("checkpoints %d (%v): the projection went on while its table was missing", n, err)
 	}
+	if v := gauge(t, reg, "storeline_projection_oldest_unprocessed_seconds", nil); v <= 0 {
+		t.Errorf("oldest unprocessed %v s while stalled, want the waiting records' age", v)
+	}
 	if _, err := e.Pool.Exec(context.Background(), `CREATE TABLE poison_seen (event_id text PRIMARY KEY, "offset" bigint NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
@@ -153,4 +169,32 @@ func TestAnOutageStallsInsteadOfDeadLettering(t *testing.T) {
 	if seen != 10 || dead != 0 {
 		t.Fatalf("%d applied, %d dead-lettered; want 10 and 0", seen, dead)
 	}
+}
+
+// gauge reads a gauge of reg whose labels include labels.
+func gauge(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metric:
+		for _, m := range mf.GetMetric() {
+			for k, v := range labels {
+				found := false
+				for _, l := range m.GetLabel() {
+					found = found || l.GetName() == k && l.GetValue() == v
+				}
+				if !found {
+					continue metric
+				}
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return -1
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/storeline/storeline/deadletter"
@@ -47,7 +48,9 @@ type Config struct {
 	Brokers     []string
 	TopicPrefix string
 	MaxBatch    int // records per transaction; default 1000
-	KafkaOpts   []kgo.Opt
+	// WatchInterval is how often the lag and dead-letter gauges are refreshed; default 15 s.
+	WatchInterval time.Duration
+	KafkaOpts     []kgo.Opt
 }
 
 // Runner consumes a projection's topics and applies them batch by batch.
@@ -68,6 +71,9 @@ type Runner struct {
 func NewRunner(cfg Config, proj Projection, pool *pgxpool.Pool, codec *events.Codec, reg prometheus.Registerer, log *slog.Logger) *Runner {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 1000
+	}
+	if cfg.WatchInterval <= 0 {
+		cfg.WatchInterval = 15 * time.Second
 	}
 	r := &Runner{cfg: cfg, proj: proj, pool: pool, codec: codec, m: newMetrics(reg, proj.Name()),
 		dead: deadletter.NewSender(codec, "projection:"+proj.Name()),
@@ -108,6 +114,9 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	defer cl.Close()
 	r.cl = cl // dead letters are produced by the consumer's client
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go r.watch(watchCtx, kadm.NewClient(cl), r.cfg.WatchInterval)
 	r.log.Info("projection running", "group", r.Group(), "topics", topics)
 
 	for {
@@ -170,6 +179,13 @@ const maxBatchAttempts = 3
 //
 // It gives up only when stop ends (shutdown), leaving the batch uncommitted for the next start.
 func (r *Runner) applyWithRetry(ctx, stop context.Context, recs []*kgo.Record) error {
+	oldest := recs[0].Timestamp
+	for _, rec := range recs {
+		if rec.Timestamp.Before(oldest) {
+			oldest = rec.Timestamp
+		}
+	}
+	r.m.batchStarted(oldest)
 	items, ok := r.decode(ctx, stop, recs)
 	if !ok {
 		return nil // stopping: the batch stays uncommitted for the next start
@@ -190,9 +206,11 @@ func (r *Runner) applyItems(ctx, stop context.Context, items []item, split bool)
 			r.m.events.Add(float64(len(items)))
 			r.m.batches.Inc()
 			r.m.batchSeconds.Observe(time.Since(start).Seconds())
+			r.m.batchDone()
 			return true, nil
 		}
 		r.m.failures.Inc()
+		r.m.batchFailed()
 		if !transient(err) && attempt >= maxBatchAttempts {
 			if split {
 				r.log.Warn("a batch keeps failing for a record's fault; applying its records one by one", "records", len(items), "err", err)

@@ -103,7 +103,7 @@ func (e *Env) AppendMany(t testing.TB, evs []events.Event) {
 // until the returned stop is called; its metrics go to reg.
 func (e *Env) Start(t testing.TB, maxBatch int, reg prometheus.Registerer) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	r := projections.NewRunner(projections.Config{Brokers: e.Brokers, TopicPrefix: e.Prefix, MaxBatch: maxBatch},
+	r := projections.NewRunner(projections.Config{Brokers: e.Brokers, TopicPrefix: e.Prefix, MaxBatch: maxBatch, WatchInterval: 200 * time.Millisecond},
 		e.proj, e.Pool, e.Codec, reg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
