@@ -25,7 +25,7 @@ func Root() *cobra.Command {
 		SilenceErrors: true,
 	}
 	config.Register(root.PersistentFlags())
-	root.AddCommand(runCmd(), migrateCmd(), versionCmd(), configCmd(), topicsCmd(), piiCmd(), syncCmd(), dlqCmd())
+	root.AddCommand(runCmd(), migrateCmd(), versionCmd(), configCmd(), topicsCmd(), piiCmd(), syncCmd(), dlqCmd(), projectionsCmd())
 	return root
 }
 

@@ -87,6 +87,33 @@ func TestPoisonRecordThroughTheCommand(t *testing.T) {
 		t.Fatalf("dlq show: %v\n%s", err, out)
 	}
 
+	// The status shows the orders projection caught up, with its dead letter pending.
+	out, err = storeline("projections", "status", "--json", "--sample", "500ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status []struct {
+		Name               string `json:"name"`
+		State              string `json:"state"`
+		Lag                int64  `json:"lag"`
+		DeadLettersPending int64  `json:"dead_letters_pending"`
+	}
+	if err := json.Unmarshal([]byte(out), &status); err != nil {
+		t.Fatalf("projections status: %v: %s", err, out)
+	}
+	found := false
+	for _, s := range status {
+		if s.Name == "orders" {
+			found = true
+			if s.State != "live" || s.Lag != 0 || s.DeadLettersPending != 1 {
+				t.Errorf("orders status %+v, want live, lag 0, 1 dead letter", s)
+			}
+		}
+	}
+	if !found || len(status) < 7 {
+		t.Errorf("projections status lists %d projections: %s", len(status), out)
+	}
+
 	// Not fixed: the replay fails, the dead letter stays pending.
 	if _, err := storeline("dlq", "replay", id); err == nil {
 		t.Fatal("replay before the fix succeeded")
