@@ -137,7 +137,11 @@ func newDashboardAPI(cfg *config.Config, d apiDeps) (*api.API, http.Handler, fun
 	}
 	for _, p := range dashboardProjections() {
 		checks = append(checks, api.Check{Name: "projection:" + p.Name(), Probe: func(ctx context.Context) (any, error) {
-			parts, err := projections.Lag(ctx, adm, d.pool, cfg.TopicPrefix, p.Name(), p.Topics())
+			cp, err := projections.LiveCheckpoint(ctx, d.pool, p.Name())
+			if err != nil {
+				return nil, err
+			}
+			parts, err := projections.Lag(ctx, adm, d.pool, cfg.TopicPrefix, cp, p.Topics())
 			if err != nil {
 				return nil, err
 			}
@@ -147,7 +151,7 @@ func newDashboardAPI(cfg *config.Config, d apiDeps) (*api.API, http.Handler, fun
 			}
 			var stalledSince *time.Time
 			var last time.Time
-			if err := d.pool.QueryRow(ctx, `SELECT coalesce(max(updated_at), 'epoch') FROM projection_checkpoints WHERE projection = $1`, p.Name()).Scan(&last); err != nil {
+			if err := d.pool.QueryRow(ctx, `SELECT coalesce(max(updated_at), 'epoch') FROM projection_checkpoints WHERE projection = $1`, cp).Scan(&last); err != nil {
 				return nil, err
 			}
 			// Behind and not moving for a minute: stalled.

@@ -185,12 +185,11 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	if cfg.Has(config.RoleProjector) {
-		// One runner (consumer group, checkpoints) per read model; privacy carries out redactions.
-		for _, proj := range allProjections(keystore) {
-			runner := projections.NewRunner(projections.Config{Brokers: svc.Brokers, TopicPrefix: cfg.TopicPrefix, KafkaOpts: groupOpts},
-				proj, svc.Pool, codec, reg, log)
-			g.Go(func() error { return runner.Run(gctx) })
-		}
+		// One runner (consumer group, checkpoints) per read model version: the live one, and
+		// one being rebuilt; privacy carries out redactions.
+		sup := &projections.Supervisor{Config: projections.Config{Brokers: svc.Brokers, TopicPrefix: cfg.TopicPrefix, KafkaOpts: groupOpts},
+			Projections: allProjections(keystore), Pool: svc.Pool, Codec: codec, Metrics: reg, Log: log}
+		g.Go(func() error { return sup.Run(gctx) })
 	}
 	if cfg.Has(config.RoleRelay) {
 		relay := outbox.NewRelay(outbox.RelayConfig{Brokers: svc.Brokers, TopicPrefix: cfg.TopicPrefix, KafkaOpts: groupOpts[:0:0]}, svc.Pool, reg, log)

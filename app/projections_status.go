@@ -17,7 +17,9 @@ import (
 // ProjectionStatus is where one projection stands.
 type ProjectionStatus struct {
 	Name               string                     `json:"name"`
-	State              string                     `json:"state"` // live, catching_up, stalled
+	Version            int                        `json:"version"`
+	VersionState       string                     `json:"version_state"` // live or building (a rebuild)
+	State              string                     `json:"state"`         // live, catching_up, stalled
 	Lag                int64                      `json:"lag"`
 	EventsPerSecond    float64                    `json:"events_per_second"`
 	ETA                *time.Duration             `json:"eta_ns,omitempty"` // nil when caught up or not moving
@@ -42,15 +44,36 @@ func ProjectionsStatus(ctx context.Context, cfg *config.Config, log *slog.Logger
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	projs := allProjections(nil) // names and topics only
+	// Every live and building version of every projection.
+	type target struct {
+		name, checkpoint string
+		version          int
+		state            string
+		topics           []string
+	}
+	var targets []target
+	for _, p := range allProjections(nil) { // names and topics only
+		if _, err := projections.EnsureLive(ctx, svc.Pool, p.Name()); err != nil {
+			return nil, err
+		}
+		vs, err := projections.Versions(ctx, svc.Pool, p.Name())
+		if err != nil {
+			return nil, err
+		}
+		for i := len(vs) - 1; i >= 0; i-- {
+			if v := vs[i]; v.State == projections.VersionLive || v.State == projections.VersionBuilding {
+				targets = append(targets, target{p.Name(), v.Checkpoint, v.Version, v.State, p.Topics()})
+			}
+		}
+	}
 	measure := func() (map[string][]projections.PartitionLag, error) {
 		out := map[string][]projections.PartitionLag{}
-		for _, p := range projs {
-			parts, err := projections.Lag(ctx, adm, svc.Pool, cfg.TopicPrefix, p.Name(), p.Topics())
+		for _, tg := range targets {
+			parts, err := projections.Lag(ctx, adm, svc.Pool, cfg.TopicPrefix, tg.checkpoint, tg.topics)
 			if err != nil {
-				return nil, fmt.Errorf("projection %s: %w", p.Name(), err)
+				return nil, fmt.Errorf("projection %s: %w", tg.checkpoint, err)
 			}
-			out[p.Name()] = parts
+			out[tg.checkpoint] = parts
 		}
 		return out, nil
 	}
@@ -68,24 +91,24 @@ func ProjectionsStatus(ctx context.Context, cfg *config.Config, log *slog.Logger
 		return nil, err
 	}
 	var out []ProjectionStatus
-	for _, p := range projs {
-		s := ProjectionStatus{Name: p.Name(), Partitions: after[p.Name()]}
+	for _, tg := range targets {
+		s := ProjectionStatus{Name: tg.name, Version: tg.version, VersionState: tg.state, Partitions: after[tg.checkpoint]}
 		var moved int64
 		for i, part := range s.Partitions {
 			s.Lag += part.Lag
-			if i < len(before[p.Name()]) {
-				moved += part.Next - before[p.Name()][i].Next
+			if i < len(before[tg.checkpoint]) {
+				moved += part.Next - before[tg.checkpoint][i].Next
 			}
 		}
 		s.EventsPerSecond = float64(moved) / sample.Seconds()
 		var last time.Time
-		if err := svc.Pool.QueryRow(ctx, `SELECT coalesce(max(updated_at), 'epoch') FROM projection_checkpoints WHERE projection = $1`, p.Name()).Scan(&last); err != nil {
+		if err := svc.Pool.QueryRow(ctx, `SELECT coalesce(max(updated_at), 'epoch') FROM projection_checkpoints WHERE projection = $1`, tg.checkpoint).Scan(&last); err != nil {
 			return nil, err
 		}
 		if !last.Equal(time.Unix(0, 0)) {
 			s.LastCommit = &last
 		}
-		if err := svc.Pool.QueryRow(ctx, `SELECT count(*) FROM dead_letters WHERE consumer = $1 AND state = 'pending'`, "projection:"+p.Name()).Scan(&s.DeadLettersPending); err != nil {
+		if err := svc.Pool.QueryRow(ctx, `SELECT count(*) FROM dead_letters WHERE consumer = $1 AND state = 'pending'`, "projection:"+tg.name).Scan(&s.DeadLettersPending); err != nil {
 			return nil, err
 		}
 		switch {

@@ -89,7 +89,8 @@ func (w *Waiter) Wait(ctx context.Context, t Token, projections ...string) error
 			err := w.pool.QueryRow(ctx, `
 				SELECT count(*) FROM outbox o
 				LEFT JOIN projection_checkpoints c
-				       ON c.projection = $3 AND c.topic = o.topic AND c.partition = o.published_partition
+				       ON c.projection = coalesce((SELECT checkpoint FROM projection_versions v WHERE v.projection = $3 AND v.state = 'live'), $3)
+				      AND c.topic = o.topic AND c.partition = o.published_partition
 				WHERE o.id BETWEEN $1 AND $2 AND o.topic = ANY($4)
 				  AND (o.published_at IS NULL OR coalesce(c.next_offset, 0) <= o.published_offset)`,
 				t.First, t.Last, name, topics).Scan(&waiting)

@@ -215,7 +215,10 @@ func TestRelayRefusesACheckpointTopicOfSeveralPartitions(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); _ = outbox.NewRelay(outbox.RelayConfig{Brokers: testkit.Brokers(t), TopicPrefix: prefix}, pool, nil, log).Run(ctx) }()
+	go func() {
+		defer close(done)
+		_ = outbox.NewRelay(outbox.RelayConfig{Brokers: testkit.Brokers(t), TopicPrefix: prefix}, pool, nil, log).Run(ctx)
+	}()
 	defer func() { cancel(); <-done }()
 	testkit.WaitFor(t, 30*time.Second, "the relay to refuse the topic", func() error {
 		mu.Lock()

@@ -63,7 +63,7 @@ func recordDeadLetter(ctx context.Context, tx pgx.Tx, consumer string, rec *kgo.
 		return nil
 	}
 	_, err := tx.Exec(ctx, `
-INSERT INTO dead_letters (consumer, origin_topic, origin_partition, origin_offset, dlq_topic, dlq_partition, dlq_offset,
+INSERT INTO public.dead_letters (consumer, origin_topic, origin_partition, origin_offset, dlq_topic, dlq_partition, dlq_offset,
                           record_key, event_type, event_id, reason, error)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT (consumer, origin_topic, origin_partition, origin_offset) DO UPDATE

@@ -112,7 +112,7 @@ func (r *Runner) watch(ctx context.Context, adm *kadm.Client, interval time.Dura
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if parts, err := Lag(ctx, adm, r.pool, r.cfg.TopicPrefix, r.proj.Name(), r.proj.Topics()); err == nil {
+		if parts, err := Lag(ctx, adm, r.pool, r.cfg.TopicPrefix, r.checkpoint, r.proj.Topics()); err == nil {
 			for _, p := range parts {
 				r.m.lag.WithLabelValues(p.Topic, itoa(p.Partition)).Set(float64(p.Lag))
 			}

@@ -50,7 +50,9 @@ type Config struct {
 	MaxBatch    int // records per transaction; default 1000
 	// WatchInterval is how often the lag and dead-letter gauges are refreshed; default 15 s.
 	WatchInterval time.Duration
-	KafkaOpts     []kgo.Opt
+	// Version is the version of the projection to run (versions.go); 0: the live one.
+	Version   int
+	KafkaOpts []kgo.Opt
 }
 
 // Runner consumes a projection's topics and applies them batch by batch.
@@ -63,6 +65,10 @@ type Runner struct {
 	log   *slog.Logger
 	m     *runnerMetrics
 	cl    *kgo.Client // set by Run
+	reg   prometheus.Registerer
+	// version is the version Run runs; checkpoint its name in projection_checkpoints.
+	version    Version
+	checkpoint string
 	// stripPrefix maps a prefixed topic back to the name projections store.
 	topics map[string]string
 }
@@ -75,7 +81,7 @@ func NewRunner(cfg Config, proj Projection, pool *pgxpool.Pool, codec *events.Co
 	if cfg.WatchInterval <= 0 {
 		cfg.WatchInterval = 15 * time.Second
 	}
-	r := &Runner{cfg: cfg, proj: proj, pool: pool, codec: codec, m: newMetrics(reg, proj.Name()),
+	r := &Runner{cfg: cfg, proj: proj, pool: pool, codec: codec, m: newMetrics(reg, proj.Name()), reg: reg, checkpoint: proj.Name(),
 		dead: deadletter.NewSender(codec, "projection:"+proj.Name()),
 		log:  log.With("projection", proj.Name()), topics: map[string]string{}}
 	for _, t := range proj.Topics() {
@@ -86,10 +92,52 @@ func NewRunner(cfg Config, proj Projection, pool *pgxpool.Pool, codec *events.Co
 
 // Group is the projection's Kafka consumer group (prefixed like the topics, so deployments
 // sharing a cluster do not share groups).
-func (r *Runner) Group() string { return r.cfg.TopicPrefix + "storeline-projection-" + r.proj.Name() }
+// A version after the first has a group of its own ("-v2"), so a rebuild reads the log from the
+// start while the live version reads on.
+func (r *Runner) Group() string {
+	g := r.cfg.TopicPrefix + "storeline-projection-" + r.proj.Name()
+	if r.version.Version > 1 {
+		g += fmt.Sprintf("-v%d", r.version.Version)
+	}
+	return g
+}
 
-// Run consumes until ctx ends. The batch in hand when ctx ends is finished and committed first.
+// errVersionEnded stops a runner whose version was retired or aborted meanwhile.
+var errVersionEnded = errors.New("projection version no longer live or building")
+
+// resolveVersion finds the version to run.
+func (r *Runner) resolveVersion(ctx context.Context) error {
+	var v Version
+	var err error
+	if r.cfg.Version == 0 {
+		v, err = EnsureLive(ctx, r.pool, r.proj.Name())
+	} else {
+		v, err = GetVersion(ctx, r.pool, r.proj.Name(), r.cfg.Version)
+	}
+	if err != nil {
+		return err
+	}
+	if v.State != VersionLive && v.State != VersionBuilding {
+		return fmt.Errorf("%w: %s v%d is %s", errVersionEnded, v.Projection, v.Version, v.State)
+	}
+	r.version, r.checkpoint = v, v.Checkpoint
+	if v.Version > 1 {
+		r.m = newMetrics(r.reg, v.Checkpoint) // a version's own series beside the live one's
+		r.log = r.log.With("version", v.Version)
+	}
+	return nil
+}
+
+// Run consumes until ctx ends, or until its version is retired or aborted. The batch in hand
+// when ctx ends is finished and committed first.
 func (r *Runner) Run(ctx context.Context) error {
+	if err := r.resolveVersion(ctx); err != nil {
+		if errors.Is(err, errVersionEnded) {
+			r.log.Info("projection version ended", "err", err)
+			return nil
+		}
+		return err
+	}
 	topics := make([]string, 0, len(r.topics))
 	for t := range r.topics {
 		topics = append(topics, t)
@@ -135,6 +183,10 @@ func (r *Runner) Run(ctx context.Context) error {
 			// Finish the batch even if ctx ends meanwhile: shutdown drains, it does not abandon.
 			if err := r.applyWithRetry(context.WithoutCancel(ctx), ctx, recs); err != nil {
 				cl.AllowRebalance()
+				if errors.Is(err, errVersionEnded) {
+					r.log.Info("projection version ended: stopping", "version", r.version.Version)
+					return nil
+				}
 				return err
 			}
 			if err := cl.CommitRecords(ctx, recs...); err != nil && ctx.Err() == nil {
@@ -202,6 +254,9 @@ func (r *Runner) applyItems(ctx, stop context.Context, items []item, split bool)
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
 		err := r.apply(ctx, items)
+		if errors.Is(err, errVersionEnded) {
+			return false, err
+		}
 		if err == nil {
 			r.m.events.Add(float64(len(items)))
 			r.m.batches.Inc()
@@ -374,6 +429,22 @@ func (r *Runner) apply(ctx context.Context, items []item) (err error) {
 		}
 	}()
 	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		// The version's row, held for the transaction: a promotion waits for this batch, and
+		// this batch writes where the version's tables are now.
+		var schema, state string
+		if err := tx.QueryRow(ctx, `SELECT schema_name, state FROM projection_versions WHERE projection = $1 AND version = $2 FOR SHARE`,
+			r.proj.Name(), r.version.Version).Scan(&schema, &state); err != nil {
+			return fmt.Errorf("projection version: %w", err)
+		}
+		if state != VersionLive && state != VersionBuilding {
+			return errVersionEnded
+		}
+		if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{schema}.Sanitize()+`, public`); err != nil {
+			return err
+		}
+		if state == VersionBuilding {
+			ctx = context.WithValue(ctx, replayingKey{}, true)
+		}
 		if len(batch) > 0 {
 			if err := r.proj.Apply(ctx, tx, batch); err != nil {
 				return fmt.Errorf("apply: %w", err)
@@ -389,10 +460,10 @@ func (r *Runner) apply(ctx context.Context, items []item) (err error) {
 		}
 		for k, off := range last {
 			if _, err := tx.Exec(ctx, `
-INSERT INTO projection_checkpoints (projection, topic, partition, next_offset, updated_at)
+INSERT INTO public.projection_checkpoints (projection, topic, partition, next_offset, updated_at)
 VALUES ($1, $2, $3, $4, now())
 ON CONFLICT (projection, topic, partition) DO UPDATE SET next_offset = excluded.next_offset, updated_at = now()`,
-				r.proj.Name(), k.topic, k.partition, off+1); err != nil {
+				r.checkpoint, k.topic, k.partition, off+1); err != nil {
 				return fmt.Errorf("store checkpoint: %w", err)
 			}
 		}
@@ -403,7 +474,7 @@ ON CONFLICT (projection, topic, partition) DO UPDATE SET next_offset = excluded.
 // seekToCheckpoints replaces the group's offsets with the ones stored beside the read model.
 // A partition without a checkpoint starts at the beginning of the log.
 func (r *Runner) seekToCheckpoints(ctx context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
-	rows, err := r.pool.Query(ctx, `SELECT topic, partition, next_offset FROM projection_checkpoints WHERE projection = $1`, r.proj.Name())
+	rows, err := r.pool.Query(ctx, `SELECT topic, partition, next_offset FROM projection_checkpoints WHERE projection = $1`, r.checkpoint)
 	if err != nil {
 		return nil, fmt.Errorf("load checkpoints: %w", err)
 	}

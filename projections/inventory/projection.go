@@ -37,6 +37,11 @@ func (Projection) Name() string { return "inventory" }
 // Topics implements projections.Projection.
 func (Projection) Topics() []string { return []string{events.TopicCommerce} }
 
+// Tables are the tables of its read model, for blue/green rebuilds (projections.Tabled).
+func (Projection) Tables() []string {
+	return []string{"inventory_levels"}
+}
+
 type levelKey struct{ itemID, locationID int64 }
 
 // level is what InventoryLevelUpdated and InventoryLevelSnapshotted both say of a level.

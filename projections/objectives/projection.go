@@ -42,6 +42,11 @@ func (Projection) Name() string { return "objectives" }
 // Topics implements projections.Projection.
 func (Projection) Topics() []string { return []string{events.TopicPublication} }
 
+// Tables are the tables of its read model, for blue/green rebuilds (projections.Tabled).
+func (Projection) Tables() []string {
+	return []string{"objectives", "objective_versions"}
+}
+
 // Apply implements projections.Projection: one statement per kind of row for the whole batch,
 // sent in one round trip. Sets run before removals, so a batch holding a Set and the removal after
 // it ends with the tombstone (and a Set after a removal, with the objective), as one event per

@@ -66,6 +66,11 @@ func (Projection) Name() string { return "orders" }
 // Topics implements projections.Projection.
 func (Projection) Topics() []string { return []string{events.TopicCommerce} }
 
+// Tables are the tables of its read model, for blue/green rebuilds (projections.Tabled).
+func (Projection) Tables() []string {
+	return []string{"orders", "order_line_items", "order_snapshots", "order_line_item_snapshots", "refunds", "refund_line_items", "refund_transactions", "refund_order_adjustments"}
+}
+
 // Apply implements projections.Projection. The batch is first reduced in memory to the winning
 // version of each order (by the same rule the statements apply against the stored rows), then
 // written with a handful of set-based statements, whatever the batch size.

@@ -40,6 +40,11 @@ func (Projection) Name() string { return "plans" }
 // Topics implements projections.Projection.
 func (Projection) Topics() []string { return []string{events.TopicPublication} }
 
+// Tables are the tables of its read model, for blue/green rebuilds (projections.Tabled).
+func (Projection) Tables() []string {
+	return []string{"combo_plans"}
+}
+
 // Apply implements projections.Projection: whole plans in one statement, then moves in another,
 // sent in one round trip.
 func (Projection) Apply(ctx context.Context, tx pgx.Tx, batch []projections.Record) error {

@@ -76,6 +76,11 @@ func (Projection) Name() string { return "products" }
 // Topics implements projections.Projection.
 func (Projection) Topics() []string { return []string{events.TopicCommerce} }
 
+// Tables are the tables of its read model, for blue/green rebuilds (projections.Tabled).
+func (Projection) Tables() []string {
+	return []string{"products", "product_variants", "product_snapshots", "product_variant_snapshots"}
+}
+
 // Apply implements projections.Projection. The batch is reduced in memory to the winning version
 // of each product (by the rule the statements apply against the stored rows), then written with
 // a handful of set-based statements, whatever the batch size.

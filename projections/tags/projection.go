@@ -52,6 +52,11 @@ func (Projection) Name() string { return "tags" }
 // Topics implements projections.Projection.
 func (Projection) Topics() []string { return []string{events.TopicPublication} }
 
+// Tables are the tables of its read model, for blue/green rebuilds (projections.Tabled).
+func (Projection) Tables() []string {
+	return []string{"tag_definitions", "tag_collections", "product_tags"}
+}
+
 // Apply implements projections.Projection: the batch's rows go in one statement per kind, sent
 // as one round trip, each statement keeping the newest version per key (DISTINCT ON) and writing
 // it only over an older stored one. Upserts run before removals, so a batch holding both a Set
