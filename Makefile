@@ -40,9 +40,10 @@ bench: build
 	@set -e; envfile=$$(scripts/testenv up); \
 	  trap 'scripts/testenv down >/dev/null 2>&1 || true' EXIT; \
 	  . "$$envfile"; \
-	  $(GO) test -count=1 -run '^$$' -bench . -skip 'FixedLoad|WebhookToREST' -benchtime 5s ./bench/...; \
+	  $(GO) test -count=1 -run '^$$' -bench . -skip 'FixedLoad|WebhookToREST|Rebuild' -benchtime 5s ./bench/...; \
 	  $(GO) test -count=1 -run '^$$' -bench FixedLoad -benchtime 8s -timeout 30m ./bench/...; \
 	  $(GO) test -count=1 -run '^$$' -bench WebhookToREST -benchtime 8s ./bench/...; \
+	  $(GO) test -count=1 -run '^$$' -bench Rebuild -benchtime 1x -timeout 30m ./bench/...; \
 	  $(GO) test -count=1 -run '^$$' -bench . -benchtime 2s ./events/
 
 ## generate: Go event types, the catalogue and schemas/README.md from the .avsc files
