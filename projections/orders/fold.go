@@ -35,8 +35,8 @@ ON CONFLICT DO NOTHING`
 
 	deleteLines = `DELETE FROM order_line_items WHERE order_id = ANY($1::bigint[])`
 
-	// countLines keeps each order's line count and units on its row (for lists), after its lines
-	// changed in this batch.
+	// countLines keeps the line count and units of orders whose lines an export brought (for
+	// lists), once those lines are in.
 	countLines = `
 UPDATE orders o SET line_count = l.line_count, units = l.units
 FROM (SELECT t.order_id, count(li.order_id)::int AS line_count, COALESCE(sum(li.quantity), 0)::bigint AS units
@@ -168,8 +168,9 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 	if len(promote) > 0 {
 		b.Queue(dropSettledSnapshotLines, promote)
 	}
-	// An order both won and promoted is counted once (twice in unnest would double its lines).
-	if changed := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(won), promote...)))); len(changed) > 0 {
+	// A webhook version's row carries its line count (newOrderRow); the orders whose lines came
+	// from an export are counted once the lines are in (once each: twice in unnest would double).
+	if changed := slices.Compact(slices.Sorted(slices.Values(promote))); len(changed) > 0 {
 		b.Queue(countLines, changed)
 	}
 	if b.Len() == 0 {

@@ -24,6 +24,7 @@ var orderColumns = recordset.Columns{
 	{"location_id", "bigint"}, {"location_gid", "text"}, {"fulfillments", "jsonb"},
 	{"created_at", "timestamptz"}, {"updated_at", "timestamptz"},
 	{"bulk_operation_id", "bigint"}, {"last_event_id", "uuid"},
+	{"line_count", "int"}, {"units", "bigint"},
 }
 
 type orderRow struct {
@@ -65,6 +66,10 @@ type orderRow struct {
 	UpdatedAt             time.Time     `json:"updated_at"`
 	BulkOperationID       *int64        `json:"bulk_operation_id"`
 	LastEventID           string        `json:"last_event_id"`
+	// LineCount and Units are a webhook version's lines (the lines it writes); a bulk snapshot's
+	// lines arrive as events of their own, and fold.go counts them once they are in (countLines).
+	LineCount int32 `json:"line_count"`
+	Units     int64 `json:"units"`
 }
 
 func newOrderRow(v *version) orderRow {
@@ -90,6 +95,16 @@ func newOrderRow(v *version) orderRow {
 	}
 	for i, f := range o.Fulfillments {
 		row.Fulfillments[i] = newFulfillment(f)
+	}
+	if v.bulkOperationID == nil {
+		seen := make(map[int64]bool, len(o.LineItems))
+		for _, l := range o.LineItems {
+			if !seen[l.LineItemID] { // the lines' insert keeps the first of a repeated id
+				seen[l.LineItemID] = true
+				row.LineCount++
+				row.Units += int64(l.Quantity)
+			}
+		}
 	}
 	return row
 }
