@@ -14,8 +14,9 @@ import (
 
 // Health states of a projection (metric storeline_projection_state).
 const (
-	StateLive    = "live"    // applying what arrives
-	StateStalled = "stalled" // a batch has been failing for a minute or more
+	StateLive       = "live"       // applying what arrives
+	StateRebuilding = "rebuilding" // a version being built, replaying the log (its lag is the rebuild's progress)
+	StateStalled    = "stalled"    // a batch has been failing for a minute or more
 )
 
 // stalledAfter is how long a batch may keep failing before the projection counts as stalled.
@@ -28,6 +29,8 @@ type runnerMetrics struct {
 	pendingDeadLetters                                     prometheus.Gauge
 	state                                                  *prometheus.GaugeVec // by state: 1 for the current one
 
+	// healthy is the state when nothing fails: live, or rebuilding for a version being built.
+	healthy string
 	// oldestPending is the timestamp (unix nanos) of the oldest record fetched and not yet
 	// committed; 0 when none. failingSince is when the batch in hand first failed; 0 when not.
 	oldestPending, failingSince atomic.Int64
@@ -54,7 +57,7 @@ func newMetrics(reg prometheus.Registerer, name string) *runnerMetrics {
 			Name: "storeline_projection_dead_letters_pending", Help: "Dead letters of the projection neither replayed nor discarded (storeline dlq list).",
 		}, []string{"projection"})).WithLabelValues(name),
 		state: metrics.Register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "storeline_projection_state", Help: "1 for the projection's current health state: live or stalled.",
+			Name: "storeline_projection_state", Help: "1 for the projection's current health state: live, rebuilding (a version being built; projection is name@vN) or stalled.",
 		}, []string{"projection", "state"})).MustCurryWith(prometheus.Labels{"projection": name}),
 	}
 	oldest := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -69,12 +72,13 @@ func newMetrics(reg prometheus.Registerer, name string) *runnerMetrics {
 	if reg != nil {
 		_ = reg.Register(oldest) // a second runner of the same name in one process keeps the first's
 	}
+	m.healthy = StateLive
 	m.setState(StateLive)
 	return m
 }
 
 func (m *runnerMetrics) setState(state string) {
-	for _, s := range []string{StateLive, StateStalled} {
+	for _, s := range []string{StateLive, StateRebuilding, StateStalled} {
 		v := 0.0
 		if s == state {
 			v = 1
@@ -103,7 +107,7 @@ func (m *runnerMetrics) batchFailed() {
 func (m *runnerMetrics) batchDone() {
 	m.oldestPending.Store(0)
 	if m.failingSince.Swap(0) != 0 {
-		m.setState(StateLive)
+		m.setState(m.healthy)
 	}
 }
 

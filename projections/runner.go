@@ -125,6 +125,10 @@ func (r *Runner) resolveVersion(ctx context.Context) error {
 		r.m = newMetrics(r.reg, v.Checkpoint) // a version's own series beside the live one's
 		r.log = r.log.With("version", v.Version)
 	}
+	if v.State == VersionBuilding {
+		r.m.healthy = StateRebuilding
+		r.m.setState(StateRebuilding)
+	}
 	return nil
 }
 
