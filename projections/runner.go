@@ -448,6 +448,9 @@ func (r *Runner) apply(ctx context.Context, items []item) (err error) {
 		}
 		if state == VersionBuilding {
 			ctx = context.WithValue(ctx, replayingKey{}, true)
+		} else if r.m.healthy != StateLive { // promoted while running
+			r.m.healthy = StateLive
+			r.m.setState(StateLive)
 		}
 		if len(batch) > 0 {
 			if err := r.proj.Apply(ctx, tx, batch); err != nil {
