@@ -21,7 +21,7 @@ SELECT ` + orderColumns.Names("r.") + `, now() FROM ` + orderColumns.Recordset("
 ON CONFLICT (order_id) DO UPDATE SET ` + orderColumns.SetExcluded("order_id") + `, projected_at = now()
 WHERE (orders.updated_at, orders.bulk_operation_id IS NULL, COALESCE(orders.bulk_operation_id, 0))
     < (excluded.updated_at, excluded.bulk_operation_id IS NULL, COALESCE(excluded.bulk_operation_id, 0))
-RETURNING order_id`
+RETURNING order_id, xmax = 0 AS inserted`
 
 	stageSnapshots = `
 INSERT INTO order_snapshots (order_id, bulk_operation_id, updated_at)
@@ -107,7 +107,7 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 			return err
 		}
 	}
-	var won []int64
+	var won, replaced []int64 // orders whose row this batch wrote; of them, those that had a row before
 	if len(f.versionOrder) > 0 {
 		rows := make([]orderRow, len(f.versionOrder))
 		for i, id := range f.versionOrder {
@@ -118,8 +118,15 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 			return fmt.Errorf("encode orders: %w", err)
 		}
 		b.Queue(upsertOrders, string(js)).Query(func(rows pgx.Rows) error {
-			var err error
-			won, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+			var id int64
+			var inserted bool
+			_, err := pgx.ForEachRow(rows, []any{&id, &inserted}, func() error {
+				won = append(won, id)
+				if !inserted {
+					replaced = append(replaced, id)
+				}
+				return nil
+			})
 			return err
 		})
 	}
@@ -152,8 +159,9 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 			webhookLines = append(webhookLines, row)
 		}
 	}
-	if len(won) > 0 {
-		b.Queue(deleteLines, won)
+	// A new row has no lines yet (they reference it): only a replaced version's lines go.
+	if len(replaced) > 0 {
+		b.Queue(deleteLines, replaced)
 	}
 	if len(webhookLines) > 0 {
 		if err := queueJSON(b, insertLines, webhookLines); err != nil {
