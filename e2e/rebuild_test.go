@@ -197,3 +197,50 @@ func listOrders(url string) ([]listedOrder, error) {
 	}
 	return page.Orders, nil
 }
+
+// TestRebuildSurvivesItsOwnCrash: the rebuild command killed with SIGKILL once it has started;
+// run again, it resumes the same version and promotes it.
+func TestRebuildSurvivesItsOwnCrash(t *testing.T) {
+	d := newDeployment(t)
+	d.start()
+	const orders = 300
+	for id := int64(1); id <= orders; id++ {
+		if err := d.sendOrderUpdate(id, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	api := "http://" + d.addr + "/api/v1/orders?shop=e2e.myshopify.com&limit=200"
+	testkit.WaitFor(t, 60*time.Second, "the orders in the API", func() error {
+		page, err := listOrders(api)
+		if err != nil || len(page) != 200 {
+			return fmt.Errorf("%d orders (%v)", len(page), err)
+		}
+		return nil
+	})
+	first := exec.Command(binary(t), "projections", "rebuild", "orders")
+	first.Env = d.env()
+	var out lockedBuffer
+	first.Stdout, first.Stderr = &out, &out
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	testkit.WaitFor(t, 60*time.Second, "the rebuild to start", func() error {
+		if !strings.Contains(out.String(), "as version 2") {
+			return fmt.Errorf("output so far: %q", out.String())
+		}
+		return nil
+	})
+	_ = first.Process.Kill()
+	_ = first.Wait()
+
+	second := exec.Command(binary(t), "projections", "rebuild", "orders")
+	second.Env = d.env()
+	res, err := second.CombinedOutput()
+	if err != nil || !strings.Contains(string(res), "rebuilding orders as version 2") || !strings.Contains(string(res), "orders v2 is live") {
+		t.Fatalf("second run: %v\n%s\n(first run: %s)", err, res, out.String())
+	}
+	page, err := listOrders(api)
+	if err != nil || len(page) != 200 {
+		t.Fatalf("after the rebuild: %d orders (%v)", len(page), err)
+	}
+}
