@@ -1,6 +1,7 @@
 package tags
 
 import (
+	"strings"
 	"time"
 
 	"github.com/storeline/storeline/events"
@@ -120,12 +121,19 @@ var productTagColumns = recordset.Columns{
 }
 
 // upsertProductTags writes tags put on (removed_at NULL) and taken off (removed_at set) alike:
-// the newest event about a (product, tag) decides. Taking a tag off keeps when it was put on.
+// the newest event about a (product, tag) decides. Taking a tag off keeps when it was put on:
+// the tagged_at of the newest ProductTagged before it, whether that came in the same batch (the
+// window below: grp numbers the runs that start at a ProductTagged, in version order) or in an
+// earlier one (the stored row), so the fold does not depend on where the log is cut into
+// batches.
 var upsertProductTags = `
 INSERT INTO product_tags (` + productTagColumns.Names("") + `, projected_at)
-SELECT DISTINCT ON (r.product_id, lower(r.tag)) ` + productTagColumns.Names("r.") + `, now()
-FROM ` + productTagColumns.Recordset("$1") + `
-ORDER BY r.product_id, lower(r.tag), r.version DESC
+SELECT DISTINCT ON (w.product_id, w.tag_key) ` + strings.Replace(productTagColumns.Names("w."), "w.tagged_at", "w.run_tagged_at", 1) + `, now()
+FROM (SELECT g.*, first_value(g.tagged_at) OVER (PARTITION BY g.product_id, g.tag_key, g.grp ORDER BY g.version) AS run_tagged_at
+      FROM (SELECT r.*, lower(r.tag) AS tag_key,
+                   count(r.tagged_at) OVER (PARTITION BY r.product_id, lower(r.tag) ORDER BY r.version) AS grp
+            FROM ` + productTagColumns.Recordset("$1") + `) g) w
+ORDER BY w.product_id, w.tag_key, w.version DESC
 ON CONFLICT (product_id, tag_key) DO UPDATE SET ` + productTagColumns.SetExcluded("product_id", "tagged_at") + `,
     tagged_at = COALESCE(excluded.tagged_at, product_tags.tagged_at), projected_at = now()
 WHERE product_tags.version < excluded.version`
