@@ -178,6 +178,9 @@ WHERE contype = 'f' AND conrelid = ($1::text)::regclass ORDER BY conname`, pgx.I
 			if _, err := tx.Exec(ctx, `CREATE TABLE `+pgx.Identifier{schema, t}.Sanitize()+` (LIKE `+pgx.Identifier{live.Schema, t}.Sanitize()+` INCLUDING ALL)`); err != nil {
 				return fmt.Errorf("create %s.%s: %w", schema, t, err)
 			}
+			if err := renameIndexesLike(ctx, tx, live.Schema, schema, t); err != nil {
+				return fmt.Errorf("name the indexes of %s.%s: %w", schema, t, err)
+			}
 		}
 		if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{schema}.Sanitize()+`, public`); err != nil {
 			return err
@@ -198,6 +201,47 @@ VALUES ($1, $2, 'building', $3, $4)`, proj.Name(), next, schema, checkpointName(
 		return Version{}, fmt.Errorf("projection %s: start rebuild: %w", proj.Name(), err)
 	}
 	return v, nil
+}
+
+// indexDefinition is an index's definition without its name and its table's schema, so the
+// same index of the same table in two schemas reads the same.
+const indexDefinition = `regexp_replace(pg_get_indexdef(%s), '^(CREATE (UNIQUE )?INDEX )\S+ ON \S+\.', '\1 ON ')`
+
+// renameIndexesLike gives the indexes of table in schema (made LIKE the one in live, which names
+// them as Postgres chooses) the names of the live table's same indexes, and so the names of
+// their constraints: after a promotion the tables carry the names the migrations gave, and a
+// later migration that names an index or a constraint finds it.
+func renameIndexesLike(ctx context.Context, tx pgx.Tx, live, schema, table string) error {
+	rows, err := tx.Query(ctx, `SELECT n.relname, l.relname
+FROM pg_index ni JOIN pg_class n ON n.oid = ni.indexrelid,
+     pg_index li JOIN pg_class l ON l.oid = li.indexrelid
+WHERE ni.indrelid = ($1::text)::regclass AND li.indrelid = ($2::text)::regclass
+  AND `+fmt.Sprintf(indexDefinition, "ni.indexrelid")+` = `+fmt.Sprintf(indexDefinition, "li.indexrelid")+`
+  AND n.relname <> l.relname`,
+		pgx.Identifier{schema, table}.Sanitize(), pgx.Identifier{live, table}.Sanitize())
+	if err != nil {
+		return err
+	}
+	var renames [][2]string
+	var from, to string
+	if _, err := pgx.ForEachRow(rows, []any{&from, &to}, func() error {
+		renames = append(renames, [2]string{from, to})
+		return nil
+	}); err != nil {
+		return err
+	}
+	// Through names of their own first: one index's chosen name may be another's live name.
+	for i, r := range renames {
+		if _, err := tx.Exec(ctx, `ALTER INDEX `+pgx.Identifier{schema, r[0]}.Sanitize()+` RENAME TO `+pgx.Identifier{fmt.Sprintf("storeline_renaming_%d", i)}.Sanitize()); err != nil {
+			return err
+		}
+	}
+	for i, r := range renames {
+		if _, err := tx.Exec(ctx, `ALTER INDEX `+pgx.Identifier{schema, fmt.Sprintf("storeline_renaming_%d", i)}.Sanitize()+` RENAME TO `+pgx.Identifier{r[1]}.Sanitize()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Promote makes the building version of proj live, if it has caught up with the live one on

@@ -87,6 +87,15 @@ func TestBlueGreenRebuildUnderReads(t *testing.T) {
 		}
 	})
 
+	indexes := func() string {
+		var names string
+		if err := e.Pool.QueryRow(context.Background(), `SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexes
+WHERE schemaname = 'public' AND tablename = ANY($1)`, proj.Tables()).Scan(&names); err != nil {
+			t.Fatal(err)
+		}
+		return names
+	}
+	liveIndexes := indexes()
 	v2, err := projections.StartRebuild(context.Background(), e.Pool, proj)
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +119,9 @@ func TestBlueGreenRebuildUnderReads(t *testing.T) {
 	})
 	if promoted.Version != 2 || promoted.Schema != "public" {
 		t.Fatalf("promoted %+v", promoted)
+	}
+	if got := indexes(); got != liveIndexes {
+		t.Errorf("indexes after the promotion: %s\nthe migrations named them: %s", got, liveIndexes)
 	}
 	e.AppendMany(t, h.deliveries[2*third:])
 	testkit.WaitFor(t, time.Minute, "the new live version to apply the rest", func() error {
