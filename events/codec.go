@@ -57,7 +57,8 @@ type Codec struct {
 	checks map[string]validator // event type → its validator (nil: nothing to check)
 
 	mu      sync.RWMutex
-	readers map[uint32]reader // schema id → how to decode it
+	readers map[uint32]reader             // schema id → how to decode it
+	writers map[uint32]*avro.RecordSchema // schema id → the writer's schema, as registered
 }
 
 // reader is how records of one schema id decode: into kind's Go type, through schema (the
@@ -71,7 +72,7 @@ type reader struct {
 // to topicPrefix + the kind's topic (an empty prefix in production; tests and shared clusters
 // use one to keep their topics apart).
 func NewCodec(ctx context.Context, cat *Catalogue, reg Registry, topicPrefix string) (*Codec, error) {
-	c := &Codec{cat: cat, prefix: topicPrefix, reg: reg, ids: map[string]uint32{}, checks: map[string]validator{}, readers: map[uint32]reader{}}
+	c := &Codec{cat: cat, prefix: topicPrefix, reg: reg, ids: map[string]uint32{}, checks: map[string]validator{}, readers: map[uint32]reader{}, writers: map[uint32]*avro.RecordSchema{}}
 	for _, k := range cat.Kinds() {
 		c.checks[k.Type] = compileValidator(reflect.TypeOf(k.New()).Elem(), k.Schema, k.Type)
 		id, err := reg.Register(ctx, k.Subject(), k.JSON)
@@ -225,6 +226,43 @@ func (c *Codec) reader(ctx context.Context, id uint32) (reader, error) {
 	c.readers[id] = r
 	c.mu.Unlock()
 	return r, nil
+}
+
+// WriterSchema returns the schema a record was written with, as the registry holds it, and the
+// id the record names: for readers that follow the writer rather than this binary (the Iceberg
+// sink gives a new field of a newer producer its own column). Errors wrap ErrUndecodable or
+// ErrUnknownSchema for a record that will never have one (also a schema that is not a record);
+// any other error is the registry failing (retry).
+func (c *Codec) WriterSchema(ctx context.Context, b []byte) (*avro.RecordSchema, uint32, error) {
+	if len(b) < 5 || b[0] != 0 {
+		return nil, 0, fmt.Errorf("%w: not in the Confluent wire format (magic byte 0, schema id)", ErrUndecodable)
+	}
+	id := binary.BigEndian.Uint32(b[1:5])
+	c.mu.RLock()
+	w, ok := c.writers[id]
+	c.mu.RUnlock()
+	if ok {
+		return w, id, nil
+	}
+	text, err := c.reg.SchemaByID(ctx, int(id))
+	if errors.Is(err, ErrSchemaNotFound) {
+		return nil, id, fmt.Errorf("%w: id %d is not in the registry", ErrUnknownSchema, id)
+	}
+	if err != nil {
+		return nil, id, fmt.Errorf("fetch schema %d: %w", id, err)
+	}
+	parsed, err := avro.ParseWithCache(text, "", &avro.SchemaCache{})
+	if err != nil {
+		return nil, id, fmt.Errorf("%w: schema %d does not parse: %v", ErrUnknownSchema, id, err)
+	}
+	w, ok = parsed.(*avro.RecordSchema)
+	if !ok {
+		return nil, id, fmt.Errorf("%w: schema %d is a %s, not an event record", ErrUnknownSchema, id, parsed.Type())
+	}
+	c.mu.Lock()
+	c.writers[id] = w
+	c.mu.Unlock()
+	return w, id, nil
 }
 
 // Record builds the Kafka record of an event: its topic, key, value and headers.

@@ -214,3 +214,45 @@ func dropField(t *testing.T, fields []any, name string) []any {
 	t.Fatalf("no field %s", name)
 	return nil
 }
+
+// TestWriterSchemaIsTheRegisteredOne: WriterSchema returns the schema a record names, as
+// registered (an older version is not resolved into this binary's), and tells records that
+// have none apart.
+func TestWriterSchemaIsTheRegisteredOne(t *testing.T) {
+	codec, reg := newCodec(t)
+	ctx := context.Background()
+	k, _ := codec.Catalogue().Kind(events.TypeOrderCreated)
+	current, err := codec.Encode(eventstest.Sample(k, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, id, err := codec.WriterSchema(ctx, current)
+	if err != nil || int(id) != codec.SchemaID(events.TypeOrderCreated) || w.FullName() != "storeline.commerce.OrderCreated" {
+		t.Fatalf("current: %v %d %v", w, id, err)
+	}
+	var older map[string]any
+	if err := json.Unmarshal([]byte(k.JSON), &older); err != nil {
+		t.Fatal(err)
+	}
+	older["fields"] = dropField(t, older["fields"].([]any), "personal_data")
+	olderID, _ := reg.Register(ctx, k.Subject(), asJSON(t, older))
+	olderRecord := append([]byte(nil), current...)
+	binary.BigEndian.PutUint32(olderRecord[1:5], uint32(olderID))
+	w, _, err = codec.WriterSchema(ctx, olderRecord)
+	if err != nil || len(w.Fields()) != len(k.Schema.(*avro.RecordSchema).Fields())-1 {
+		t.Fatalf("older: %v %v, want the registered version without personal_data", w, err)
+	}
+	notRecord, _ := reg.Register(ctx, "commerce-acme.Str", `"string"`)
+	for name, tc := range map[string]struct {
+		value []byte
+		want  error
+	}{
+		"not wire format": {[]byte(`{}`), events.ErrUndecodable},
+		"unknown id":      {binary.BigEndian.AppendUint32([]byte{0}, 999999), events.ErrUnknownSchema},
+		"not a record":    {binary.BigEndian.AppendUint32([]byte{0}, uint32(notRecord)), events.ErrUnknownSchema},
+	} {
+		if _, _, err := codec.WriterSchema(ctx, tc.value); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+}
