@@ -230,9 +230,9 @@ type lake struct {
 	Summary map[string]string `json:"summary"`
 }
 
-// readLake reads commerce.orders with PyIceberg and DuckDB.
+// readLake reads commerce.order_created with PyIceberg and DuckDB.
 func (d *deployment) readLake() (*lake, error) {
-	out, err := exec.Command(testkit.Python(d.t), "lakecheck.py", d.dbURL, "storeline", d.warehouse, "commerce.orders").Output()
+	out, err := exec.Command(testkit.Python(d.t), "lakecheck.py", d.dbURL, "storeline", d.warehouse, "commerce.order_created").Output()
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {
 			return nil, fmt.Errorf("lakecheck: %v: %s", err, lastLine(string(ee.Stderr)))

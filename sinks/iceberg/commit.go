@@ -2,8 +2,11 @@ package icebergsink
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -11,8 +14,12 @@ import (
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 	"github.com/google/uuid"
+	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/storeline/storeline/deadletter"
+	"github.com/storeline/storeline/sinks/iceberg/lakeschema"
 )
 
 const (
@@ -21,96 +28,433 @@ const (
 	maxCommitAttempts = 10
 	// maxLandedSearch bounds how many snapshots are searched for a commit whose outcome is unknown.
 	maxLandedSearch = 1000
+	// reasonInvalidEvent: the record decodes but is not an event (no envelope with an event id
+	// and an occurred_at).
+	reasonInvalidEvent = "invalid_event"
 )
 
-// commit writes the batch's rows as Parquet files and appends them to the table in one
-// snapshot that records the batch's offsets. It returns false, without error, when another
-// writer committed one of the batch's partitions first: the batch is then discarded (its files
-// stay as orphans for the orphan-file cleanup) and the caller must re-seek from the table.
+// commit writes the batch into its tables, each in one snapshot that records the batch's
+// offsets, then advances the markers of the topics' other tables where they fell behind. It
+// returns false, without error, when another writer committed one of the batch's partitions of
+// a table first: the rest of the batch is then discarded (files already written stay as orphans
+// for the orphan-file cleanup) and the caller must re-seek from the tables.
 func (s *Sink) commit(ctx context.Context, b *batch) (bool, error) {
-	rows := b.rows
-	if len(rows) > 0 {
-		first, err := s.dd.FirstOccurrences(ctx, b.positions())
-		if err != nil {
-			return false, fmt.Errorf("dedup: %w", err)
+	if err := s.dropDuplicates(ctx, b); err != nil {
+		return false, err
+	}
+	done := map[string]bool{}
+	for _, key := range b.keys() {
+		if tb := b.tables[key]; !tb.isDeadLetters() {
+			ok, err := s.commitEvents(ctx, b, tb)
+			if err != nil || !ok {
+				return ok, err
+			}
+			done[key] = true
 		}
-		rows = keep(rows, first)
-		s.m.duplicates.Add(float64(len(b.rows) - len(rows)))
+	}
+	// The dead-letter tables last: the event tables' commits may have added to them.
+	for _, key := range b.keys() {
+		if tb := b.tables[key]; tb.isDeadLetters() {
+			ok, err := s.commitDeadLetters(ctx, b, tb)
+			if err != nil || !ok {
+				return ok, err
+			}
+			done[key] = true
+		}
+	}
+	return s.advanceMarkers(ctx, b, done)
+}
+
+// dropDuplicates removes from the batch the later copies of an event id (a redelivered
+// webhook), deterministically across replays: dedup.Store remembers the first position of each.
+func (s *Sink) dropDuplicates(ctx context.Context, b *batch) error {
+	var rows []eventRow
+	for _, key := range b.keys() {
+		for _, r := range b.tables[key].rows {
+			if r.eventID != "" {
+				rows = append(rows, r)
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	first, err := s.dd.FirstOccurrences(ctx, positions(rows))
+	if err != nil {
+		return fmt.Errorf("dedup: %w", err)
+	}
+	type pos struct {
+		topic     string
+		partition int32
+		offset    int64
+	}
+	later := map[pos]bool{}
+	for i, r := range rows {
+		if !first[i] {
+			later[pos{r.src.Topic, r.src.Partition, r.src.Offset}] = true
+		}
+	}
+	if len(later) == 0 {
+		return nil
+	}
+	for _, tb := range b.tables {
+		n := len(tb.rows)
+		tb.rows = slices.DeleteFunc(tb.rows, func(r eventRow) bool { return later[pos{r.src.Topic, r.src.Partition, r.src.Offset}] })
+		s.m.duplicates.WithLabelValues(tb.key).Add(float64(n - len(tb.rows)))
+	}
+	return nil
+}
+
+// commitEvents writes an event table's rows: the table is created if missing and given the
+// columns of the rows' schemas it lacks; rows that do not fit it go to the dead-letter table.
+func (s *Sink) commitEvents(ctx context.Context, b *batch, tb *tableBatch) (bool, error) {
+	ts := s.tables[tb.key]
+	ns := s.namespace(tb.topic)
+	dls := s.state(DeadLetterIdent(ns), tb.topic)
+	dead := func(r eventRow, reason string, cause error, eventType string) {
+		if dls.holds(r.src.Topic, r.src.Partition, r.src.Offset) {
+			return
+		}
+		d := newDeadRow(&kgo.Record{Topic: r.src.Topic, Partition: r.src.Partition, Offset: r.src.Offset, Timestamp: r.src.Timestamp,
+			Key: r.key, Value: r.value}, reason, cause, eventType)
+		d.headers = r.headers
+		s.addDead(b.table(dls.key, tb.topic), d)
 	}
 
-	tbl, err := s.cat.LoadTable(ctx, OrdersIdent)
+	ids := slices.Sorted(maps.Keys(tb.writers))
+	tbl, err := s.ensure(ctx, ts, func() (*iceberg.Schema, iceberg.PartitionSpec, error) {
+		var firstErr error
+		for _, id := range ids {
+			sc, spec, err := eventSchema(tb.writers[id])
+			if err == nil {
+				return sc, spec, nil
+			}
+			firstErr = err
+		}
+		return nil, iceberg.PartitionSpec{}, firstErr
+	})
 	if err != nil {
-		return false, fmt.Errorf("load table %v: %w", OrdersIdent, err)
+		return false, err
 	}
+	unfit := map[uint32]error{}
+	for _, id := range ids {
+		w := tb.writers[id]
+		if tbl == nil { // no schema of the rows maps to a table
+			_, _, unfit[id] = eventSchema(w)
+			continue
+		}
+		if err := lakeschema.Compatible(tbl.Schema(), w); err != nil {
+			unfit[id] = err
+			continue
+		}
+		sc, _, err := eventSchema(w)
+		if err != nil {
+			unfit[id] = err
+			continue
+		}
+		if tbl, err = evolve(ctx, tbl, sc); err != nil {
+			return false, err
+		}
+	}
+
+	var files []iceberg.DataFile
+	rows := 0
+	if tbl != nil {
+		sc, err := table.SchemaToArrowSchema(tbl.Schema(), nil, true, false)
+		if err != nil {
+			return false, fmt.Errorf("arrow schema of %s: %w", tb.key, err)
+		}
+		bld := lakeschema.NewBuilder(memory.DefaultAllocator, sc)
+		defer bld.Release()
+		now := time.Now()
+		for _, r := range tb.rows {
+			if ts.holds(r.src.Topic, r.src.Partition, r.src.Offset) {
+				continue // in the table already: the batch re-read it for another table
+			}
+			w := tb.writers[r.schemaID]
+			if err := unfit[r.schemaID]; err != nil {
+				dead(r, deadletter.ReasonIncompatibleSchema, fmt.Errorf("%s does not fit table %s: %w", w.FullName(), tb.key, err), w.FullName())
+				continue
+			}
+			var v any
+			if err := avro.Unmarshal(w, r.value[5:], &v); err != nil {
+				dead(r, deadletter.ReasonUndecodable, fmt.Errorf("%s with schema %d: %w", w.FullName(), r.schemaID, err), w.FullName())
+				continue
+			}
+			value, meta, err := rowMeta(v, r, now)
+			if err != nil {
+				dead(r, reasonInvalidEvent, err, w.FullName())
+				continue
+			}
+			if err := bld.Append(value, meta); err != nil {
+				dead(r, deadletter.ReasonIncompatibleSchema, fmt.Errorf("%s does not fit table %s: %w", w.FullName(), tb.key, err), w.FullName())
+				continue
+			}
+		}
+		if rows = bld.Len(); rows > 0 {
+			rec := bld.NewRecord()
+			files, err = writeFiles(ctx, tbl, sc, rec)
+			rec.Release()
+			if err != nil {
+				return false, fmt.Errorf("table %s: %w", tb.key, err)
+			}
+		}
+	} else {
+		for _, r := range tb.rows {
+			w := tb.writers[r.schemaID]
+			dead(r, deadletter.ReasonIncompatibleSchema, fmt.Errorf("%s has no table: %w", w.FullName(), unfit[r.schemaID]), w.FullName())
+		}
+		return true, nil
+	}
+	return s.commitTable(ctx, ts, tbl, files, onlyTopic(b.next, tb.topic), rows)
+}
+
+// rowMeta reads what the sink needs of a decoded event: its envelope's event id and
+// occurred_at.
+func rowMeta(v any, r eventRow, now time.Time) (map[string]any, lakeschema.Meta, error) {
+	value, ok := v.(map[string]any)
+	if !ok {
+		return nil, lakeschema.Meta{}, fmt.Errorf("decoded to %T, not a record", v)
+	}
+	env, ok := value["envelope"].(map[string]any)
+	if !ok {
+		return nil, lakeschema.Meta{}, errors.New("no envelope")
+	}
+	id, _ := env["event_id"].(string)
+	at, ok := env["occurred_at"].(time.Time)
+	if id == "" || !ok {
+		return nil, lakeschema.Meta{}, errors.New("the envelope has no event_id or occurred_at")
+	}
+	return value, lakeschema.Meta{
+		Topic: r.src.Topic, Partition: r.src.Partition, Offset: r.src.Offset, Timestamp: r.src.Timestamp,
+		EventID: id, SchemaID: int32(r.schemaID), OccurredAt: at, IngestedAt: now,
+	}, nil
+}
+
+// commitDeadLetters writes a dead-letter table's rows.
+func (s *Sink) commitDeadLetters(ctx context.Context, b *batch, tb *tableBatch) (bool, error) {
+	ts := s.tables[tb.key]
+	tbl, err := s.ensure(ctx, ts, func() (*iceberg.Schema, iceberg.PartitionSpec, error) {
+		return deadLetterSchema(), deadLetterSpec(), nil
+	})
+	if err != nil {
+		return false, err
+	}
+	rows := slices.DeleteFunc(slices.Clone(tb.dead), func(d deadRow) bool {
+		return ts.holds(d.src.Topic, d.src.Partition, d.src.Offset)
+	})
 	var files []iceberg.DataFile
 	if len(rows) > 0 {
-		if files, err = writeFiles(ctx, tbl, rows); err != nil {
-			return false, err
+		sc, err := table.SchemaToArrowSchema(tbl.Schema(), nil, true, false)
+		if err != nil {
+			return false, fmt.Errorf("arrow schema of %s: %w", tb.key, err)
 		}
-	}
-
-	commitID := uuid.NewString()
-	for attempt := 1; ; attempt++ {
-		parent, err := CommittedOffsets(tbl.Metadata(), s.cfg.Group)
+		rec, err := buildDeadLetters(memory.DefaultAllocator, sc, rows, time.Now())
 		if err != nil {
 			return false, err
 		}
-		if moved := s.movedPartitions(parent, b.next); len(moved) > 0 {
+		files, err = writeFiles(ctx, tbl, sc, rec)
+		rec.Release()
+		if err != nil {
+			return false, fmt.Errorf("table %s: %w", tb.key, err)
+		}
+		for _, d := range rows {
+			s.m.deadLettered.WithLabelValues(tb.key, d.reason).Inc()
+			s.log.Warn("record dead-lettered", "table", tb.key, "topic", d.src.Topic, "partition", d.src.Partition,
+				"offset", d.src.Offset, "reason", d.reason, "err", d.err)
+		}
+	}
+	return s.commitTable(ctx, ts, tbl, files, onlyTopic(b.next, tb.topic), len(rows))
+}
+
+// advanceMarkers moves the markers of the consumed topics' tables this batch did not write to:
+// those lacking one of the batch's partitions, and those not advanced for MarkerInterval. It is
+// a table-property change, no snapshot: an idle table makes none. It keeps the offsets a restart
+// seeks to (the least of a topic's tables) close to where the sink is.
+func (s *Sink) advanceMarkers(ctx context.Context, b *batch, done map[string]bool) (bool, error) {
+	for _, key := range slices.Sorted(maps.Keys(s.tables)) {
+		ts := s.tables[key]
+		next := onlyTopic(b.next, ts.topic)
+		if done[key] || !ts.exists || len(next) == 0 {
+			continue
+		}
+		if !ts.lacksAny(next) && time.Since(ts.markedAt) < s.cfg.MarkerInterval {
+			continue
+		}
+		if ok, err := s.commitTable(ctx, ts, nil, nil, next, 0); err != nil || !ok {
+			return ok, err
+		}
+	}
+	return true, nil
+}
+
+func (ts *tableState) lacksAny(next Offsets) bool {
+	for topic, ps := range next {
+		for p := range ps {
+			if _, ok := ts.known.Get(topic, p); !ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// onlyTopic returns the partitions of o that belong to topic.
+func onlyTopic(o Offsets, topic string) Offsets {
+	out := Offsets{}
+	if ps, ok := o[topic]; ok {
+		out[topic] = maps.Clone(ps)
+	}
+	return out
+}
+
+// ensure returns the table of ts, creating it with the schema and spec that schema gives (nil
+// table if schema fails) if the sink does not know it to exist. A table the sink did not know
+// (created meanwhile by another instance) is adopted with its marker where that marker is not
+// past the sink's position; past it, the commit's check finds the partition moved.
+func (s *Sink) ensure(ctx context.Context, ts *tableState, schema func() (*iceberg.Schema, iceberg.PartitionSpec, error)) (*table.Table, error) {
+	if ts.exists {
+		tbl, err := s.cat.LoadTable(ctx, ts.ident)
+		if err != nil {
+			return nil, fmt.Errorf("load table %s: %w", ts.key, err)
+		}
+		return tbl, nil
+	}
+	sc, spec, err := schema()
+	if err != nil {
+		return nil, nil //nolint:nilerr // the caller dead-letters the rows: no schema of theirs maps
+	}
+	tbl, err := createTable(ctx, s.cat, ts.ident, sc, spec, tableProperties(s.cfg.Group, s.initialMarker(ts.topic)))
+	if err != nil {
+		return nil, err
+	}
+	marker, err := CommittedOffsets(tbl.Metadata(), s.cfg.Group)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", ts.key, err)
+	}
+	ts.known = Offsets{}
+	for p, off := range marker[ts.topic] {
+		if start, owned := s.pos.Get(ts.topic, p); owned && off > start {
+			off = start
+		}
+		ts.known.Set(ts.topic, p, off)
+	}
+	ts.exists, ts.markedAt = true, time.Now()
+	s.log.Info("table created", "table", ts.key, "location", tbl.Location(), "marker", ts.known.Encode())
+	return tbl, nil
+}
+
+// initialMarker is the marker a new table of topic starts with: for the partitions this sink
+// consumes, where its current batch started (every record before it went to the tables that
+// existed then, so none to this one); for the others, the least offset every other table of the
+// topic has for them (none if one of them has none: read from the start).
+func (s *Sink) initialMarker(topic string) Offsets {
+	out := onlyTopic(s.pos, topic)
+	var others []*tableState
+	for _, ts := range s.tables {
+		if ts.exists && ts.topic == topic {
+			others = append(others, ts)
+		}
+	}
+	if len(others) == 0 {
+		return out
+	}
+	for p := range others[0].known[topic] {
+		if _, owned := s.pos.Get(topic, p); owned {
+			continue
+		}
+		least, all := int64(-1), true
+		for _, ts := range others {
+			off, ok := ts.known.Get(topic, p)
+			if !ok {
+				all = false
+				break
+			}
+			if least < 0 || off < least {
+				least = off
+			}
+		}
+		if all {
+			out.Set(topic, p, least)
+		}
+	}
+	return out
+}
+
+// commitTable commits files (none: only the marker moves, a table property, no snapshot) to
+// tbl with the marker overlaid with next, as a compare-and-swap on the table's head: if another
+// writer moved one of next's partitions since the sink last looked, it returns false.
+func (s *Sink) commitTable(ctx context.Context, ts *tableState, tbl *table.Table, files []iceberg.DataFile, next Offsets, rows int) (bool, error) {
+	var err error
+	if tbl == nil {
+		if tbl, err = s.cat.LoadTable(ctx, ts.ident); err != nil {
+			return false, fmt.Errorf("load table %s: %w", ts.key, err)
+		}
+	}
+	commitID := uuid.NewString()
+	for attempt := 1; ; attempt++ {
+		marker, err := CommittedOffsets(tbl.Metadata(), s.cfg.Group)
+		if err != nil {
+			return false, err
+		}
+		if moved := movedPartitions(marker, ts.known, next); len(moved) > 0 {
 			s.m.batchesDropped.Inc()
 			s.log.Warn("another writer committed partitions of this batch first: discarding it",
-				"partitions", moved, "orphan_files", filePaths(files))
+				"table", ts.key, "partitions", moved, "orphan_files", filePaths(files))
 			return false, nil
 		}
-		merged := parent.Overlay(b.next)
+		merged := marker.Overlay(next)
 		base := tbl.CurrentSnapshot()
-		next, err := appendSnapshot(ctx, tbl, files, s.cfg.Group, merged, commitID)
+		_, err = appendSnapshot(ctx, tbl, files, s.cfg.Group, merged, commitID)
 		if err == nil {
-			s.committedSnapshot(next, len(rows), len(files), b)
+			s.committed(ts, merged, rows, len(files))
 			return true, nil
 		}
-		s.m.commitFailures.Inc()
+		s.m.commitFailures.WithLabelValues(ts.key).Inc()
 
-		// A conflict, or an error that leaves the outcome unknown: reload, and if our snapshot
-		// is there after all, the commit landed.
-		fresh, lerr := s.cat.LoadTable(ctx, OrdersIdent)
+		// A conflict, or an error that leaves the outcome unknown: reload, and if our commit is
+		// there after all, it landed.
+		fresh, lerr := s.cat.LoadTable(ctx, ts.ident)
 		if lerr == nil {
-			if landed(fresh.Metadata(), commitID, base) {
-				s.committedSnapshot(fresh, len(rows), len(files), b)
+			if landedCommit(fresh.Metadata(), s.cfg.Group, commitID, base, files, merged) {
+				s.committed(ts, merged, rows, len(files))
 				return true, nil
 			}
 			tbl = fresh
 		}
 		if attempt >= maxCommitAttempts || ctx.Err() != nil {
-			return false, fmt.Errorf("commit to %v failed %d times: %w", OrdersIdent, attempt, err)
+			return false, fmt.Errorf("commit to %s failed %d times: %w", ts.key, attempt, err)
 		}
-		s.log.Info("commit failed, retrying on the reloaded table", "attempt", attempt, "err", err)
+		s.log.Info("commit failed, retrying on the reloaded table", "table", ts.key, "attempt", attempt, "err", err)
 		if err := sleep(ctx, backoff(attempt)); err != nil {
-			return false, fmt.Errorf("commit to %v: %w", OrdersIdent, err)
+			return false, fmt.Errorf("commit to %s: %w", ts.key, err)
 		}
 	}
 }
 
-func (s *Sink) committedSnapshot(tbl *table.Table, rows, files int, b *batch) {
-	s.m.commits.Inc()
-	s.m.rowsWritten.Add(float64(rows))
-	var id int64
-	if snap := tbl.CurrentSnapshot(); snap != nil {
-		id = snap.SnapshotID
+func (s *Sink) committed(ts *tableState, merged Offsets, rows, files int) {
+	ts.known = onlyTopic(merged, ts.topic)
+	ts.markedAt = time.Now()
+	if files == 0 {
+		s.m.markerCommits.WithLabelValues(ts.key).Inc()
+		s.log.Debug("advanced the marker", "table", ts.key, "offsets", ts.known.Encode())
+		return
 	}
-	s.log.Info("committed snapshot", "snapshot_id", id, "rows", rows, "files", files,
-		"records", b.records, "offsets", b.next.Encode())
+	s.m.commits.WithLabelValues(ts.key).Inc()
+	s.m.rowsWritten.WithLabelValues(ts.key).Add(float64(rows))
+	s.log.Info("committed snapshot", "table", ts.key, "rows", rows, "files", files, "offsets", ts.known.Encode())
 }
 
-// movedPartitions lists the batch's partitions whose offset in the table is no longer the one
-// the batch started from.
-func (s *Sink) movedPartitions(table, batchNext Offsets) []string {
+// movedPartitions lists next's partitions whose offset in the table is no longer the one the
+// sink knew.
+func movedPartitions(table, known, next Offsets) []string {
 	var moved []string
-	for topic, ps := range batchNext {
+	for topic, ps := range next {
 		for p := range ps {
 			have, hok := table.Get(topic, p)
-			want, wok := s.committed.Get(topic, p)
+			want, wok := known.Get(topic, p)
 			if hok != wok || have != want {
-				moved = append(moved, fmt.Sprintf("%s/%d: table %s, batch started at %s", topic, p, offStr(have, hok), offStr(want, wok)))
+				moved = append(moved, fmt.Sprintf("%s/%d: table %s, the sink knew %s", topic, p, offStr(have, hok), offStr(want, wok)))
 			}
 		}
 	}
@@ -124,16 +468,8 @@ func offStr(off int64, ok bool) string {
 	return fmt.Sprint(off)
 }
 
-// writeFiles writes rows as Parquet data files of tbl, without committing them.
-func writeFiles(ctx context.Context, tbl *table.Table, rows []orderRow) ([]iceberg.DataFile, error) {
-	sc, err := table.SchemaToArrowSchema(tbl.Schema(), nil, true, false)
-	if err != nil {
-		return nil, fmt.Errorf("arrow schema of %v: %w", OrdersIdent, err)
-	}
-	rec, err := buildOrdersRecord(memory.DefaultAllocator, sc, rows, time.Now())
-	if err != nil {
-		return nil, fmt.Errorf("build rows: %w", err)
-	}
+// writeFiles writes rec as Parquet data files of tbl, without committing them.
+func writeFiles(ctx context.Context, tbl *table.Table, sc *arrow.Schema, rec arrow.RecordBatch) ([]iceberg.DataFile, error) {
 	batches := func(yield func(arrow.RecordBatch, error) bool) { yield(rec, nil) }
 	var files []iceberg.DataFile
 	for df, err := range table.WriteRecords(ctx, tbl, sc, batches) {
@@ -145,28 +481,37 @@ func writeFiles(ctx context.Context, tbl *table.Table, rows []orderRow) ([]icebe
 	return files, nil
 }
 
-// appendSnapshot commits files (possibly none: the snapshot then only advances the offsets) as
-// one append snapshot on tbl's current snapshot, or fails: iceberg-go's own retry, which would
-// replay the offsets computed for the old parent, is pinned off by AssertRefSnapshotID.
+// appendSnapshot commits files as one append snapshot on tbl's current snapshot, with the
+// marker in its summary and mirrored in the table property; with no files, only the property
+// changes. It fails rather than replays: iceberg-go's own retry, which would reuse the marker
+// computed for the old parent, is pinned off by AssertRefSnapshotID (and the table's
+// commit.retry.num-retries = 0).
 func appendSnapshot(ctx context.Context, tbl *table.Table, files []iceberg.DataFile, group string, offs Offsets, commitID string) (*table.Table, error) {
 	enc := offs.Encode()
-	props := iceberg.Properties{OffsetsProperty(group): enc, commitIDKey: commitID}
 	txn := tbl.NewTransaction()
 	if err := txn.AssertRefSnapshotID(""); err != nil {
 		return nil, fmt.Errorf("assert snapshot: %w", err)
 	}
-	// Mirror the offsets in a table property, which survives snapshot expiration.
 	if err := txn.SetProperties(iceberg.Properties{OffsetsProperty(group): enc}); err != nil {
 		return nil, fmt.Errorf("set offsets property: %w", err)
 	}
 	if len(files) > 0 {
+		props := iceberg.Properties{OffsetsProperty(group): enc, commitIDKey: commitID}
 		if err := txn.AddDataFiles(ctx, files, props, table.WithoutDuplicateCheck()); err != nil {
 			return nil, fmt.Errorf("add data files: %w", err)
 		}
-	} else if err := txn.AddFiles(ctx, nil, props, true); err != nil {
-		return nil, fmt.Errorf("add empty snapshot: %w", err)
 	}
 	return txn.Commit(ctx)
+}
+
+// landedCommit reports whether a commit whose outcome was unknown is in meta: a snapshot after
+// base with its commit id, or (a marker-only commit) the marker as it would have set it.
+func landedCommit(meta table.Metadata, group, commitID string, base *table.Snapshot, files []iceberg.DataFile, merged Offsets) bool {
+	if len(files) > 0 {
+		return landed(meta, commitID, base)
+	}
+	v, ok := meta.Properties()[OffsetsProperty(group)]
+	return ok && v == merged.Encode()
 }
 
 // landed reports whether a snapshot committed after base carries commitID.

@@ -16,6 +16,8 @@ import (
 	sqlcat "github.com/apache/iceberg-go/catalog/sql"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for the SQL catalog
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/storeline/storeline/events"
 )
 
 // Defaults of Config.
@@ -24,7 +26,13 @@ const (
 	DefaultCommitInterval  = 10 * time.Second
 	DefaultGroup           = "storeline-sink-iceberg"
 	DefaultMaxBufferedRows = 50_000
+	DefaultMarkerInterval  = 5 * time.Minute
 )
+
+// DefaultTopics are the topics a sink consumes unless told otherwise: every topic of events.
+func DefaultTopics() []string {
+	return []string{events.TopicCommerce, events.TopicPublication, events.TopicSync}
+}
 
 // Config configures a Sink and the catalog it writes through.
 type Config struct {
@@ -51,6 +59,13 @@ type Config struct {
 	KafkaOpts []kgo.Opt
 	// TopicPrefix prefixes the topic names, as in events.NewCodec.
 	TopicPrefix string
+	// Topics are the (unprefixed) topics the sink consumes, each into its own namespace. Default
+	// DefaultTopics.
+	Topics []string
+	// MarkerInterval is how often the offsets marker of a table that gets no rows is advanced
+	// (a table-property change, no snapshot), so a restart does not re-read the topic from where
+	// that table last had rows. Default 5 minutes.
+	MarkerInterval time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -65,6 +80,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Group == "" {
 		c.Group = DefaultGroup
+	}
+	if len(c.Topics) == 0 {
+		c.Topics = DefaultTopics()
+	}
+	if c.MarkerInterval <= 0 {
+		c.MarkerInterval = DefaultMarkerInterval
 	}
 	return c
 }

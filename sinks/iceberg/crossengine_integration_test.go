@@ -10,30 +10,32 @@ import (
 	"github.com/storeline/storeline/testkit"
 )
 
-// readBack reads commerce.orders with PyIceberg's SqlCatalog (same catalog name, the Postgres
+// readBack reads commerce.order_created with PyIceberg's SqlCatalog (same catalog name, the Postgres
 // URL in SQLAlchemy form, the same warehouse) and with DuckDB's iceberg_scan on the current
 // metadata file, and prints what both saw as JSON.
 const readBack = `
 import json, sys
 from pyiceberg.catalog.sql import SqlCatalog
+import pyarrow.compute as pc
 import duckdb
 
 name, uri, warehouse, key = sys.argv[1:5]
 cat = SqlCatalog(name, uri=uri, warehouse=warehouse)
-tbl = cat.load_table("commerce.orders")
+tbl = cat.load_table("commerce.order_created")
 arrow = tbl.scan().to_arrow()
+orders = arrow.column("order")
 snap = tbl.current_snapshot()
 out = {
     "pyiceberg_rows": arrow.num_rows,
-    "pyiceberg_sum": str(sum(v.as_py() for v in arrow.column("total_price"))),
-    "pyiceberg_line_items": sum(len(v.as_py()) for v in arrow.column("line_items")),
+    "pyiceberg_sum": str(sum(v.as_py() for v in pc.struct_field(pc.struct_field(orders, "total_price"), "amount"))),
+    "pyiceberg_line_items": sum(len(v.as_py()) for v in pc.struct_field(orders, "line_items")),
     "offsets": snap.summary.additional_properties.get(key),
     "spec": str(tbl.spec()),
 }
 con = duckdb.connect()
 con.execute("LOAD iceberg")
 rows, total = con.execute(
-    "SELECT count(*), CAST(sum(total_price) AS VARCHAR) FROM iceberg_scan(?)", [tbl.metadata_location]
+    'SELECT count(*), CAST(sum("order".total_price.amount) AS VARCHAR) FROM iceberg_scan(?)', [tbl.metadata_location]
 ).fetchone()
 out["duckdb_rows"], out["duckdb_sum"] = rows, total
 print(json.dumps(out))

@@ -102,12 +102,15 @@ func DecodeOffsets(s string) (Offsets, error) {
 	return o, nil
 }
 
-// CommittedOffsets returns the offsets of a consumer group as the table holds them: from the
-// newest snapshot of the current ancestry that carries the summary property (a compaction or
-// another writer's snapshot carries none), else from the table property the sink mirrors them
-// in (for when expiration removed every such snapshot), else an empty map.
+// CommittedOffsets returns the offsets marker of a consumer group as the table holds it: per
+// partition the greater of the newest snapshot of the current ancestry that carries the summary
+// property (a compaction's snapshot carries it too; another writer's none) and the table
+// property the sink mirrors it in, which also moves alone when a table that got no rows has its
+// marker advanced, and survives snapshot expiration. Both only ever record offsets the table
+// holds every record before, so the greater is right. An empty map if neither is there.
 func CommittedOffsets(meta table.Metadata, group string) (Offsets, error) {
 	key := OffsetsProperty(group)
+	out := Offsets{}
 	if cur := meta.CurrentSnapshot(); cur != nil {
 		for _, s := range table.AncestorsOf(cur.SnapshotID, meta.SnapshotByID) {
 			if s.Summary == nil {
@@ -118,7 +121,8 @@ func CommittedOffsets(meta table.Metadata, group string) (Offsets, error) {
 				if err != nil {
 					return nil, fmt.Errorf("snapshot %d: %w", s.SnapshotID, err)
 				}
-				return o, nil
+				out = o
+				break
 			}
 		}
 	}
@@ -127,7 +131,13 @@ func CommittedOffsets(meta table.Metadata, group string) (Offsets, error) {
 		if err != nil {
 			return nil, fmt.Errorf("table property: %w", err)
 		}
-		return o, nil
+		for t, ps := range o {
+			for p, off := range ps {
+				if have, ok := out.Get(t, p); !ok || off > have {
+					out.Set(t, p, off)
+				}
+			}
+		}
 	}
-	return Offsets{}, nil
+	return out, nil
 }

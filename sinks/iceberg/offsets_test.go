@@ -58,11 +58,12 @@ func TestOffsetsGetSetDelete(t *testing.T) {
 	}
 }
 
-// TestCommittedOffsetsWalksAncestry checks where offsets are read from: the newest ancestor that
-// carries the property (a compaction snapshot in between carries none), else the table property.
+// TestCommittedOffsetsWalksAncestry checks where offsets are read from: per partition the greater
+// of the newest ancestor that carries the property (a snapshot in between may carry none) and
+// the table property (ahead when the marker moved without a snapshot).
 func TestCommittedOffsetsWalksAncestry(t *testing.T) {
 	key := OffsetsProperty("g")
-	meta, err := table.NewMetadata(OrdersSchema(), ptr(ordersSpec()), table.UnsortedSortOrder, "file:///tmp/x",
+	meta, err := table.NewMetadata(deadLetterSchema(), ptr(deadLetterSpec()), table.UnsortedSortOrder, "file:///tmp/x",
 		iceberg.Properties{key: `{"t":{"0":1}}`})
 	if err != nil {
 		t.Fatal(err)
@@ -107,10 +108,25 @@ func TestCommittedOffsetsWalksAncestry(t *testing.T) {
 	if got, _ := CommittedOffsets(built, "other-group"); len(got) != 0 {
 		t.Fatalf("another group's offsets = %v, want none", got)
 	}
+
+	ahead, err := table.MetadataBuilderFromBase(built, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ahead.SetProperties(iceberg.Properties{key: `{"t":{"0":12,"2":5}}`}); err != nil {
+		t.Fatal(err)
+	}
+	aheadMeta, err := ahead.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := CommittedOffsets(aheadMeta, "g"); !reflect.DeepEqual(got, Offsets{"t": {0: 12, 1: 2, 2: 5}}) {
+		t.Fatalf("property ahead of the snapshot: got %v", got)
+	}
 }
 
 func TestLandedFindsCommitIDAfterBase(t *testing.T) {
-	meta, err := table.NewMetadata(OrdersSchema(), ptr(ordersSpec()), table.UnsortedSortOrder, "file:///tmp/x", nil)
+	meta, err := table.NewMetadata(deadLetterSchema(), ptr(deadLetterSpec()), table.UnsortedSortOrder, "file:///tmp/x", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/table"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -27,31 +29,59 @@ const (
 	// flushTimeout bounds one commit (writing files and the catalog round trips), including the
 	// final one on shutdown, which runs after Run's context is done.
 	flushTimeout = 2 * time.Minute
+	// consumerName names the sink in dead letters and logs.
+	consumerName = "sink:iceberg"
 )
 
-// errRejoin ends a consumer session so that a new one re-reads the offsets from the table: a
+// errRejoin ends a consumer session so that a new one re-reads the offsets from the tables: a
 // batch was discarded because another writer committed its partitions first.
-var errRejoin = errors.New("batch discarded: rejoin and re-seek from the table's offsets")
+var errRejoin = errors.New("batch discarded: rejoin and re-seek from the tables' offsets")
 
-// Sink consumes the commerce topic into the Iceberg table commerce.orders. See the package
+// Sink consumes storeline's topics into one Iceberg table per event type. See the package
 // documentation for how it commits exactly once.
 type Sink struct {
-	cfg   Config
-	codec *events.Codec
-	dd    *dedup.Store
-	log   *slog.Logger
-	m     *metrics
-	topic string
+	cfg    Config
+	codec  *events.Codec
+	dd     *dedup.Store
+	log    *slog.Logger
+	m      *metrics
+	topics []string // prefixed
 
 	cat catalog.Catalog // set by Run
 
 	// mu guards what follows: the poll loop and the rebalance callbacks both commit.
 	mu         sync.Mutex
-	committed  Offsets // assigned partitions → offset the table had for them when we last looked or committed; absent: none
+	tables     map[string]*tableState // every table of the consumed namespaces this sink knows
+	pos        Offsets                // assigned partitions → where the current batch started
 	batch      batch
 	nextCommit time.Time
 	rejoin     bool  // set by a callback whose commit discarded the batch
 	fatal      error // set by a callback whose commit failed
+}
+
+// tableState is what the sink knows of one table.
+//
+// known is the table's offsets marker as this sink last read or wrote it: for each partition of
+// the table's topic, every record of it below that offset that belongs in the table is in it. A
+// partition missing from the marker has nothing in the table (its records are read from the
+// start). A table is created with a marker: the offsets its topic's partitions had when it was
+// found missing (see initialMarker), so a restart does not read the topic again from the start
+// for it.
+type tableState struct {
+	ident    table.Identifier
+	key      string
+	topic    string // prefixed
+	known    Offsets
+	exists   bool
+	markedAt time.Time // when this sink last read or advanced the marker
+}
+
+func (ts *tableState) holds(topic string, partition int32, offset int64) bool {
+	if !ts.exists {
+		return false
+	}
+	next, ok := ts.known.Get(topic, partition)
+	return ok && offset < next
 }
 
 // New returns a sink; Run starts it.
@@ -62,35 +92,35 @@ func New(cfg Config, codec *events.Codec, dd *dedup.Store, reg prometheus.Regist
 		return nil, errors.New("iceberg sink: no codec")
 	case dd == nil:
 		return nil, errors.New("iceberg sink: no dedup store")
-	case cfg.CatalogURL == "":
-		return nil, errors.New("iceberg sink: no catalog database URL")
 	case len(cfg.KafkaOpts) == 0:
 		return nil, errors.New("iceberg sink: no Kafka options (seed brokers)")
-	}
-	if _, err := WarehouseURI(cfg.Warehouse); err != nil {
-		return nil, fmt.Errorf("iceberg sink: %w", err)
+	case len(cfg.Topics) == 0:
+		return nil, errors.New("iceberg sink: no topics")
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	m, err := newMetrics(reg, strings.Join(OrdersIdent, "."))
+	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, err
 	}
-	return &Sink{
+	s := &Sink{
 		cfg:   cfg,
 		codec: codec,
 		dd:    dd,
-		log:   log.With("component", "sink-iceberg", "table", strings.Join(OrdersIdent, "."), "group", cfg.Group),
+		log:   log.With("component", "sink-iceberg", "group", cfg.Group),
 		m:     m,
-		topic: codec.Topic(events.TopicCommerce),
-	}, nil
+	}
+	for _, t := range cfg.Topics {
+		s.topics = append(s.topics, codec.Topic(t))
+	}
+	return s, nil
 }
 
 // Run consumes until ctx is done, then commits what it buffered and returns nil. It returns an
 // error when the catalog cannot be opened or a commit keeps failing (after maxCommitAttempts);
 // whatever it had not committed is consumed again by the next Run, from the offsets in the
-// table, so the caller may simply run it again. Call Run once per Sink.
+// tables, so the caller may simply run it again. Call Run once per Sink.
 func (s *Sink) Run(ctx context.Context) error {
 	cat, err := OpenCatalog(ctx, s.cfg)
 	if err != nil {
@@ -104,16 +134,8 @@ func (s *Sink) Run(ctx context.Context) error {
 			s.log.Warn("close iceberg catalog", "err", err)
 		}
 	}()
-	tbl, err := EnsureOrdersTable(ctx, cat)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return fmt.Errorf("iceberg sink: %w", err)
-	}
 	s.cat = cat
-	s.log.Info("iceberg sink started", "topic", s.topic, "location", tbl.Location(),
-		"commit_interval", s.cfg.CommitInterval)
+	s.log.Info("iceberg sink started", "topics", s.topics, "commit_interval", s.cfg.CommitInterval)
 	for {
 		err := s.session(ctx)
 		if errors.Is(err, errRejoin) {
@@ -121,7 +143,7 @@ func (s *Sink) Run(ctx context.Context) error {
 				s.log.Info("iceberg sink stopped")
 				return nil
 			}
-			s.log.Info("rejoining the group to re-seek from the table's offsets")
+			s.log.Info("rejoining the group to re-seek from the tables' offsets")
 			continue
 		}
 		if err != nil {
@@ -136,7 +158,8 @@ func (s *Sink) Run(ctx context.Context) error {
 // commit), a batch was discarded (errRejoin), or a commit failed.
 func (s *Sink) session(ctx context.Context) error {
 	s.mu.Lock()
-	s.committed = Offsets{}
+	s.tables = map[string]*tableState{}
+	s.pos = Offsets{}
 	s.batch = newBatch()
 	s.nextCommit = time.Now().Add(s.cfg.CommitInterval)
 	s.rejoin, s.fatal = false, nil
@@ -144,7 +167,7 @@ func (s *Sink) session(ctx context.Context) error {
 
 	opts := append(slices.Clone(s.cfg.KafkaOpts),
 		kgo.ConsumerGroup(s.cfg.Group),
-		kgo.ConsumeTopics(s.topic),
+		kgo.ConsumeTopics(s.topics...),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
@@ -194,9 +217,9 @@ func (s *Sink) handle(ctx context.Context, cl *kgo.Client, fetches kgo.Fetches) 
 		s.log.Warn("fetch error", "topic", topic, "partition", p, "err", err)
 	})
 	for _, r := range fetches.Records() {
-		if err := s.add(ctx, cl, r); err != nil {
-			// The registry is unreachable, or a dead letter could not be written: discard the
-			// batch and start again from the table's offsets a moment later.
+		if err := s.add(ctx, r); err != nil {
+			// The registry is unreachable: discard the batch and start again from the tables'
+			// offsets a moment later.
 			s.log.Error("cannot process record; rejoining", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
 			select {
 			case <-ctx.Done():
@@ -207,64 +230,113 @@ func (s *Sink) handle(ctx context.Context, cl *kgo.Client, fetches kgo.Fetches) 
 	}
 
 	if ctx.Err() != nil {
-		s.log.Info("shutting down: committing what is buffered", "records", s.batch.records, "rows", len(s.batch.rows))
+		s.log.Info("shutting down: committing what is buffered", "records", s.batch.records, "rows", s.batch.rows)
 		return true, s.flush(ctx, cl)
 	}
-	if !time.Now().Before(s.nextCommit) || len(s.batch.rows) >= s.cfg.MaxBufferedRows {
+	if !time.Now().Before(s.nextCommit) || s.batch.rows >= s.cfg.MaxBufferedRows {
 		return false, s.flush(ctx, cl)
 	}
 	return false, nil
 }
 
-// add buffers one record. Every record advances its partition's offset, whether it becomes a
-// row or is skipped (undecodable, or an event type this table does not hold).
-func (s *Sink) add(ctx context.Context, cl *kgo.Client, r *kgo.Record) error {
+// namespace is the table namespace of a (prefixed) topic: the topic without the prefix.
+func (s *Sink) namespace(topic string) string { return strings.TrimPrefix(topic, s.cfg.TopicPrefix) }
+
+// state returns the sink's state of a table, a new one (not known to exist) if it has none.
+func (s *Sink) state(ident table.Identifier, topic string) *tableState {
+	key := identString(ident)
+	ts, ok := s.tables[key]
+	if !ok {
+		ts = &tableState{ident: ident, key: key, topic: topic, known: Offsets{}}
+		s.tables[key] = ts
+	}
+	return ts
+}
+
+// add buffers one record for the table of its event type, or for its namespace's dead-letter
+// table. Every record advances its partition's offset. Records every table they may go to
+// already holds (a restart re-reads from the least advanced table) are only counted.
+func (s *Sink) add(ctx context.Context, r *kgo.Record) error {
 	s.m.consumed.Inc()
 	exp, ok := s.batch.next.Get(r.Topic, r.Partition)
 	if !ok {
-		exp, ok = s.committed.Get(r.Topic, r.Partition)
+		exp, ok = s.pos.Get(r.Topic, r.Partition)
 	}
 	if ok && r.Offset < exp {
-		s.log.Warn("record below the partition's position, ignored", "partition", r.Partition, "offset", r.Offset, "expected", exp)
+		s.log.Warn("record below the partition's position, ignored", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "expected", exp)
 		return nil
 	}
 	s.batch.next.Set(r.Topic, r.Partition, r.Offset+1)
 	s.batch.records++
 
-	ev, err := s.codec.Decode(ctx, r.Value)
+	ns := s.namespace(r.Topic)
+	dl := s.state(DeadLetterIdent(ns), r.Topic)
+	w, id, err := s.codec.WriterSchema(ctx, r.Value)
 	if err != nil {
 		reason, permanent := deadletter.ReasonOf(err)
 		if !permanent {
 			return err
 		}
-		return s.deadLetter(ctx, cl, r, reason, err)
+		if !dl.holds(r.Topic, r.Partition, r.Offset) {
+			s.addDead(s.batch.table(dl.key, r.Topic), newDeadRow(r, reason, err, ""))
+		}
+		return nil
 	}
-	oc, ok := ev.(*events.OrderCreated)
-	if !ok {
-		return nil // another event type on the topic: another table's
+	ts := s.state(TableFor(ns, w), r.Topic)
+	if ts.holds(r.Topic, r.Partition, r.Offset) && dl.holds(r.Topic, r.Partition, r.Offset) {
+		return nil
 	}
-	row, err := newOrderRow(oc, source{
-		Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp, SchemaID: wireSchemaID(r.Value),
+	tb := s.batch.table(ts.key, r.Topic)
+	tb.rows = append(tb.rows, eventRow{
+		src: sourceOf(r), key: r.Key, value: r.Value, headers: headerMap(r.Headers), schemaID: id,
+		eventID: string(headerValue(r.Headers, events.HeaderEventID)),
 	})
-	if err != nil {
-		return s.deadLetter(ctx, cl, r, deadletter.ReasonHandlerFailed, err)
-	}
-	s.batch.rows = append(s.batch.rows, row)
+	tb.writers[id] = w
+	s.batch.rows++
 	return nil
 }
 
-// deadLetter copies a record the sink cannot write to its dead-letter topic; its offset still
-// advances with the batch.
-func (s *Sink) deadLetter(ctx context.Context, cl *kgo.Client, r *kgo.Record, reason string, cause error) error {
-	s.m.decodeFailures.Inc()
-	if _, err := deadletter.NewSender(s.codec, "sink:iceberg").Send(ctx, cl, r, reason, cause); err != nil {
-		return err
+func (s *Sink) addDead(tb *tableBatch, d deadRow) {
+	tb.dead = append(tb.dead, d)
+	s.batch.rows++
+}
+
+func sourceOf(r *kgo.Record) source {
+	return source{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp}
+}
+
+func newDeadRow(r *kgo.Record, reason string, cause error, eventType string) deadRow {
+	msg := cause.Error()
+	if len(msg) > 4096 {
+		msg = msg[:4096]
 	}
-	s.log.Warn("record dead-lettered", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "reason", reason, "err", cause)
+	return deadRow{
+		src: sourceOf(r), key: r.Key, value: r.Value, headers: headerMap(r.Headers),
+		reason: reason, err: strings.ToValidUTF8(msg, ""), eventType: eventType, schemaID: wireSchemaID(r.Value),
+	}
+}
+
+func headerMap(hs []kgo.RecordHeader) map[string][]byte {
+	if len(hs) == 0 {
+		return nil
+	}
+	m := make(map[string][]byte, len(hs))
+	for _, h := range hs {
+		m[h.Key] = h.Value
+	}
+	return m
+}
+
+func headerValue(hs []kgo.RecordHeader, key string) []byte {
+	for _, h := range hs {
+		if h.Key == key {
+			return h.Value
+		}
+	}
 	return nil
 }
 
-// wireSchemaID reads the schema id of a Confluent wire-format value.
+// wireSchemaID reads the schema id of a Confluent wire-format value; -1 if it is not one.
 func wireSchemaID(v []byte) int32 {
 	if len(v) < 5 || v[0] != 0 {
 		return -1
@@ -290,41 +362,93 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client) error {
 	if !committed {
 		return errRejoin
 	}
-	s.committed = s.committed.Overlay(b.next)
+	s.pos = s.pos.Overlay(b.next)
 	s.commitKafka(fctx, cl, b.next)
 	return nil
 }
 
-// adjustOffsets is called when partitions are assigned, before they are fetched: it seeks each
-// one to the offset the table holds for it (the start of the log if it has none). Kafka's own
-// group offsets are ignored: they only mirror the table's, for lag tooling.
+// adjustOffsets is called when partitions are assigned, before they are fetched: it loads every
+// table of the assigned topics' namespaces and seeks each partition to the least offset their
+// markers hold for it (the start of the log if a table has none), so every table gets every
+// record it lacks. Kafka's own group offsets are ignored: they only mirror the tables', for lag
+// tooling.
 func (s *Sink) adjustOffsets(ctx context.Context, assigned map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
-	tbl, err := s.cat.LoadTable(ctx, OrdersIdent)
-	if err != nil {
-		s.log.Error("load table to seek assigned partitions", "err", err)
-		return nil, fmt.Errorf("load table %v: %w", OrdersIdent, err)
-	}
-	offs, err := CommittedOffsets(tbl.Metadata(), s.cfg.Group)
-	if err != nil {
-		s.log.Error("read committed offsets", "err", err)
-		return nil, err
+	loaded := map[string][]*tableState{}
+	for topic := range assigned {
+		states, err := s.loadNamespace(ctx, topic)
+		if err != nil {
+			s.log.Error("load tables to seek assigned partitions", "topic", topic, "err", err)
+			return nil, err
+		}
+		loaded[topic] = states
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := time.Now()
 	for topic, ps := range assigned {
+		for _, fresh := range loaded[topic] {
+			ts := s.state(fresh.ident, topic)
+			ts.exists, ts.markedAt = true, now
+			for p := range ps {
+				if next, ok := fresh.known.Get(topic, p); ok {
+					ts.known.Set(topic, p, next)
+				} else {
+					ts.known.Delete(topic, p)
+				}
+			}
+		}
 		for p := range ps {
-			if next, ok := offs.Get(topic, p); ok {
-				ps[p] = kgo.NewOffset().At(next).WithEpoch(-1)
-				s.committed.Set(topic, p, next)
-				s.log.Info("partition assigned", "partition", p, "from_offset", next)
+			from, ok := int64(-1), len(loaded[topic]) > 0
+			for _, ts := range loaded[topic] {
+				next, has := ts.known.Get(topic, p)
+				if !has {
+					ok = false
+					break
+				}
+				if from < 0 || next < from {
+					from = next
+				}
+			}
+			if ok {
+				ps[p] = kgo.NewOffset().At(from).WithEpoch(-1)
+				s.pos.Set(topic, p, from)
+				s.log.Info("partition assigned", "topic", topic, "partition", p, "from_offset", from)
 			} else {
 				ps[p] = kgo.NewOffset().AtStart()
-				s.committed.Delete(topic, p)
-				s.log.Info("partition assigned", "partition", p, "from_offset", "start")
+				s.pos.Set(topic, p, 0)
+				s.log.Info("partition assigned", "topic", topic, "partition", p, "from_offset", "start")
 			}
 		}
 	}
 	return assigned, nil
+}
+
+// loadNamespace returns the state of every table of a topic's namespace, as the catalog has it.
+func (s *Sink) loadNamespace(ctx context.Context, topic string) ([]*tableState, error) {
+	ns := table.Identifier{s.namespace(topic)}
+	var out []*tableState
+	for ident, err := range s.cat.ListTables(ctx, ns) {
+		if errors.Is(err, catalog.ErrNoSuchNamespace) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list tables of %v: %w", ns, err)
+		}
+		tbl, err := s.cat.LoadTable(ctx, ident)
+		if err != nil {
+			return nil, fmt.Errorf("load table %v: %w", ident, err)
+		}
+		known, err := CommittedOffsets(tbl.Metadata(), s.cfg.Group)
+		if err != nil {
+			return nil, fmt.Errorf("table %v: %w", ident, err)
+		}
+		onlyTopic := Offsets{}
+		if ps, ok := known[topic]; ok {
+			onlyTopic[topic] = maps.Clone(ps)
+		}
+		out = append(out, &tableState{ident: ident, key: identString(ident), topic: topic, known: onlyTopic, exists: true})
+	}
+	return out, nil
 }
 
 // onRevoked commits what is buffered before partitions leave this member (rebalance, shutdown,
@@ -345,7 +469,7 @@ func (s *Sink) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string
 	s.batch = newBatch() // nothing may outlive the assignment it came from
 	for topic, ps := range revoked {
 		for _, p := range ps {
-			s.committed.Delete(topic, p)
+			s.pos.Delete(topic, p)
 		}
 	}
 }

@@ -2,6 +2,8 @@ package icebergsink
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +15,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/table"
+	"github.com/hamba/avro/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -21,6 +25,7 @@ import (
 	"github.com/storeline/storeline/deadletter"
 	"github.com/storeline/storeline/dedup"
 	"github.com/storeline/storeline/events"
+	"github.com/storeline/storeline/events/eventstest"
 	"github.com/storeline/storeline/testkit"
 )
 
@@ -33,6 +38,7 @@ type env struct {
 	dbURL   string
 	pool    *pgxpool.Pool
 	codec   *events.Codec
+	reg     *eventstest.Registry
 	cfg     Config
 	cat     catalog.Catalog
 	prod    *kgo.Client
@@ -40,9 +46,15 @@ type env struct {
 
 func newEnv(t *testing.T, partitions int32) *env {
 	t.Helper()
+	return newEnvTopics(t, partitions, events.TopicCommerce)
+}
+
+// newEnvTopics is an env whose sink consumes topics (the first is e.topic).
+func newEnvTopics(t *testing.T, partitions int32, topics ...string) *env {
+	t.Helper()
 	testkit.Integration(t)
 	e := &env{t: t, brokers: testkit.Brokers(t)}
-	e.prefix = testkit.FreshTopicPrefix(t, partitions, events.TopicCommerce, events.TopicCommerce+deadletter.Suffix, events.TopicSync)
+	e.prefix = testkit.FreshTopicPrefix(t, partitions, topics...)
 	e.topic = e.prefix + events.TopicCommerce
 	e.dbURL = testkit.FreshDatabaseURL(t)
 	var err error
@@ -50,7 +62,14 @@ func newEnv(t *testing.T, partitions int32) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.pool.Close)
-	e.codec = newTestCodec(t, e.prefix)
+	cat, err := events.LoadCatalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.reg = eventstest.NewRegistry()
+	if e.codec, err = events.NewCodec(context.Background(), cat, e.reg, e.prefix); err != nil {
+		t.Fatal(err)
+	}
 	e.cfg = Config{
 		Warehouse:      t.TempDir(),
 		CatalogURL:     e.dbURL,
@@ -58,6 +77,7 @@ func newEnv(t *testing.T, partitions int32) *env {
 		Group:          testkit.Unique("sink-"),
 		KafkaOpts:      []kgo.Opt{kgo.SeedBrokers(e.brokers...)},
 		TopicPrefix:    e.prefix,
+		Topics:         topics,
 	}
 	if e.cat, err = OpenCatalog(context.Background(), e.cfg); err != nil {
 		t.Fatal(err)
@@ -101,33 +121,52 @@ func (e *env) produce(from, to int, dups ...int) []produced {
 	return e.send(recs, meta)
 }
 
-// checkDeadLetter waits for the one dead letter the sink should have written, with value.
-func (e *env) checkDeadLetter(t *testing.T, value string) {
+// checkDeadLetter checks the one dead letter the sink should have written to
+// commerce._dead_letters: value, with its reason and position.
+func (e *env) checkDeadLetter(t *testing.T, value string, at produced) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(testkit.Brokers(t)...), kgo.ConsumeTopics(e.topic+deadletter.Suffix),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	tbl, err := e.cat.LoadTable(context.Background(), DeadLetterIdent(events.TopicCommerce))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
-	var letters []*kgo.Record
-	testkit.WaitFor(t, 30*time.Second, "the dead letter", func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		letters = append(letters, cl.PollFetches(ctx).Records()...)
-		if len(letters) == 0 {
-			return errors.New("none yet")
+	at2, err := tbl.Scan().ToArrowTable(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer at2.Release()
+	rdr := array.NewTableReader(at2, 1024)
+	defer rdr.Release()
+	var got []string
+	for rdr.Next() {
+		rec := rdr.RecordBatch()
+		vals, reasons := column(rec, colDeadValue).(*array.Binary), column(rec, colDeadReason).(*array.String)
+		parts, offs := column(rec, colKafkaPartition).(*array.Int32), column(rec, colKafkaOffset).(*array.Int64)
+		for i := 0; i < int(rec.NumRows()); i++ {
+			got = append(got, fmt.Sprintf("%s %s %d/%d", vals.Value(i), reasons.Value(i), parts.Value(i), offs.Value(i)))
 		}
-		return nil
-	})
-	headers := map[string]string{}
-	for _, h := range letters[0].Headers {
-		headers[h.Key] = string(h.Value)
 	}
-	if len(letters) != 1 || string(letters[0].Value) != value || headers[deadletter.HeaderConsumer] != "sink:iceberg" ||
-		headers[deadletter.HeaderReason] != deadletter.ReasonUndecodable {
-		t.Errorf("dead letters: %d, first %q with %v", len(letters), letters[0].Value, headers)
+	want := fmt.Sprintf("%s %s %d/%d", value, deadletter.ReasonUndecodable, at.partition, at.offset)
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("dead letters %q, want [%q]", got, want)
 	}
+}
+
+// column returns the column of rec at path (a top-level name, then struct fields).
+func column(rec arrow.RecordBatch, path ...string) arrow.Array {
+	idx := rec.Schema().FieldIndices(path[0])
+	if len(idx) == 0 {
+		panic("no column " + path[0])
+	}
+	col := rec.Column(idx[0])
+	for _, name := range path[1:] {
+		st := col.(*array.Struct)
+		i, ok := st.DataType().(*arrow.StructType).FieldIdx(name)
+		if !ok {
+			panic("no field " + name)
+		}
+		col = st.Field(i)
+	}
+	return col
 }
 
 // produceGarbage writes a record that is not a storeline event.
@@ -188,7 +227,8 @@ func (rs *runningSink) stop(t *testing.T) {
 	}
 }
 
-func (rs *runningSink) counter(t *testing.T, name string) float64 {
+// counter is the sum of a counter's values, of the table's only if one is given.
+func (rs *runningSink) counter(t *testing.T, name string, table ...string) float64 {
 	t.Helper()
 	mfs, err := rs.reg.Gather()
 	if err != nil {
@@ -197,7 +237,13 @@ func (rs *runningSink) counter(t *testing.T, name string) float64 {
 	for _, mf := range mfs {
 		if mf.GetName() == name {
 			var sum float64
+		metrics:
 			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if len(table) > 0 && l.GetName() == "table" && l.GetValue() != table[0] {
+						continue metrics
+					}
+				}
 				sum += m.GetCounter().GetValue()
 			}
 			return sum
@@ -215,9 +261,12 @@ type tableRow struct {
 	totalPrice *big.Rat
 }
 
-// scan reads commerce.orders with iceberg-go, and the offsets of the current snapshot.
+// orderCreated is the table of OrderCreated events.
+var orderCreated = table.Identifier{events.TopicCommerce, "order_created"}
+
+// scan reads commerce.order_created with iceberg-go, and its offsets marker.
 func (e *env) scan(ctx context.Context) ([]tableRow, Offsets, error) {
-	tbl, err := e.cat.LoadTable(ctx, OrdersIdent)
+	tbl, err := e.cat.LoadTable(ctx, orderCreated)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -231,9 +280,8 @@ func (e *env) scan(ctx context.Context) ([]tableRow, Offsets, error) {
 	defer rdr.Release()
 	for rdr.Next() {
 		rec := rdr.RecordBatch()
-		col := func(name string) arrow.Array { return rec.Column(rec.Schema().FieldIndices(name)[0]) }
-		ids, parts, offs, prices := col("event_id").(*array.String), col("_kafka_partition").(*array.Int32),
-			col("_kafka_offset").(*array.Int64), col("total_price").(*array.Decimal128)
+		ids, parts, offs, prices := column(rec, "_event_id").(*array.String), column(rec, colKafkaPartition).(*array.Int32),
+			column(rec, colKafkaOffset).(*array.Int64), column(rec, "order", "total_price", "amount").(*array.Decimal128)
 		for i := 0; i < int(rec.NumRows()); i++ {
 			rows = append(rows, tableRow{
 				eventID: ids.Value(i), partition: parts.Value(i), offset: offs.Value(i),
@@ -241,15 +289,8 @@ func (e *env) scan(ctx context.Context) ([]tableRow, Offsets, error) {
 			})
 		}
 	}
-	var offsets Offsets
-	if snap := tbl.CurrentSnapshot(); snap != nil && snap.Summary != nil {
-		if v, ok := snap.Summary.Properties[OffsetsProperty(e.cfg.Group)]; ok {
-			if offsets, err = DecodeOffsets(v); err != nil {
-				return nil, nil, err
-			}
-		}
-	}
-	return rows, offsets, nil
+	offsets, err := CommittedOffsets(tbl.Metadata(), e.cfg.Group)
+	return rows, offsets, err
 }
 
 // endOffsets returns the topic's end offsets of the partitions that hold records.
@@ -357,7 +398,8 @@ func TestSinkWritesEachEventOnce(t *testing.T) {
 	e := newEnv(t, 3)
 	const n = 40
 	all := e.produce(0, n/2)
-	all = append(all, e.produceGarbage()...)
+	garbage := e.produceGarbage()
+	all = append(all, garbage...)
 	all = append(all, e.produce(n/2, n, 3, 17)...) // orders 3 and 17 redelivered at later offsets
 
 	s := e.start("a")
@@ -367,27 +409,27 @@ func TestSinkWritesEachEventOnce(t *testing.T) {
 	if got, want := sumPrices(rows), wantSum(0, n); got.Cmp(want) != 0 {
 		t.Errorf("sum(total_price) = %s, want %s", got.FloatString(4), want.FloatString(4))
 	}
-	if got := s.counter(t, "storeline_sink_decode_failures_total"); got != 1 {
-		t.Errorf("decode failures = %v, want 1", got)
+	if got := s.counter(t, "storeline_sink_dead_lettered_total"); got != 1 {
+		t.Errorf("dead letters = %v, want 1", got)
 	}
-	e.checkDeadLetter(t, "not avro")
+	e.checkDeadLetter(t, "not avro", garbage[0])
 	if got := s.counter(t, "storeline_sink_duplicates_dropped_total"); got != 2 {
 		t.Errorf("duplicates dropped = %v, want 2", got)
 	}
-	if got := s.counter(t, "storeline_sink_rows_written_total"); got != n {
+	if got := s.counter(t, "storeline_sink_rows_written_total", "commerce.order_created"); got != n {
 		t.Errorf("rows written = %v, want %d", got, n)
 	}
 	if got := s.counter(t, "storeline_sink_records_consumed_total"); got != float64(len(all)) {
 		t.Errorf("records consumed = %v, want %d", got, len(all))
 	}
 
-	// The table is partitioned by day(created_at) and the offsets are mirrored in a table property.
-	tbl, err := e.cat.LoadTable(context.Background(), OrdersIdent)
+	// The table is partitioned by day(_occurred_at) and the offsets are mirrored in a table property.
+	tbl, err := e.cat.LoadTable(context.Background(), orderCreated)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if spec := tbl.Spec(); spec.NumFields() != 1 || spec.Field(0).Transform.String() != "day" {
-		t.Errorf("partition spec = %v, want day(created_at)", spec)
+		t.Errorf("partition spec = %v, want day(_occurred_at)", spec)
 	}
 	if got, want := tbl.Properties()[OffsetsProperty(e.cfg.Group)], e.endOffsets(context.Background()).Encode(); got != want {
 		t.Errorf("table property offsets = %s, want %s", got, want)
@@ -402,7 +444,7 @@ func TestSinkWritesEachEventOnce(t *testing.T) {
 		}
 		return nil
 	})
-	tbl, err = e.cat.LoadTable(context.Background(), OrdersIdent)
+	tbl, err = e.cat.LoadTable(context.Background(), orderCreated)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -474,4 +516,126 @@ func TestSinkExactlyOnceAcrossRebalances(t *testing.T) {
 	rows := e.waitCaughtUp()
 	checkExactlyOnce(t, rows, all)
 	c.stop(t)
+}
+
+// TestSinkFollowsANewSchemaVersion: a producer starts writing OrderCreated with a second version
+// of its schema that has a new optional field; the running sink adds the column, rows written
+// before read it as null. Then a version that changes a column's type: its record goes to the
+// dead-letter table and the sink goes on.
+func TestSinkFollowsANewSchemaVersion(t *testing.T) {
+	e := newEnv(t, 1)
+	all := e.produce(0, 5)
+	s := e.start("a")
+	e.waitCaughtUp()
+
+	k, _ := e.codec.Catalogue().Kind(events.TypeOrderCreated)
+	v2 := e.schemaVersion(t, k, func(fields []any) []any {
+		return append(fields, map[string]any{"name": "gift_message", "type": []any{"null", "string"}, "default": nil})
+	})
+	v3 := e.schemaVersion(t, k, func(fields []any) []any {
+		for _, f := range fields {
+			if f := f.(map[string]any); f["name"] == "payload_json" {
+				f["type"] = "long"
+			}
+		}
+		return fields
+	})
+	var recs []*kgo.Record
+	var meta []produced
+	for n := 5; n < 8; n++ {
+		recs = append(recs, e.recordAs(t, testOrder(n), v2, func(m map[string]any) { m["gift_message"] = fmt.Sprint("for ", n) }))
+		meta = append(meta, produced{eventID: testOrder(n).Envelope.EventID})
+	}
+	recs = append(recs, e.recordAs(t, testOrder(8), v3, func(m map[string]any) { m["payload_json"] = int64(42) }))
+	meta = append(meta, produced{garbage: true})
+	all = append(all, e.send(recs, meta)...)
+	all = append(all, e.produce(9, 10)...)
+	rows := e.waitCaughtUp()
+	checkExactlyOnce(t, rows, all)
+
+	tbl, err := e.cat.LoadTable(context.Background(), orderCreated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, err := tbl.Scan().ToArrowTable(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer at.Release()
+	gifts := map[int64]string{}
+	rdr := array.NewTableReader(at, 1024)
+	defer rdr.Release()
+	for rdr.Next() {
+		rec := rdr.RecordBatch()
+		offs, gm := column(rec, colKafkaOffset).(*array.Int64), column(rec, "gift_message").(*array.String)
+		for i := 0; i < int(rec.NumRows()); i++ {
+			if gm.IsNull(i) {
+				gifts[offs.Value(i)] = "null"
+			} else {
+				gifts[offs.Value(i)] = gm.Value(i)
+			}
+		}
+	}
+	want := map[int64]string{0: "null", 1: "null", 2: "null", 3: "null", 4: "null", 5: "for 5", 6: "for 6", 7: "for 7", 9: "null"}
+	if fmt.Sprint(gifts) != fmt.Sprint(want) {
+		t.Errorf("gift_message by offset %v, want %v", gifts, want)
+	}
+	if got := s.counter(t, "storeline_sink_dead_lettered_total"); got != 1 {
+		t.Errorf("dead letters = %v, want the v3 record", got)
+	}
+	s.stop(t)
+}
+
+// schemaVersion registers another version of k's schema, its fields changed by edit, and
+// returns it with its id.
+func (e *env) schemaVersion(t *testing.T, k *events.Kind, edit func(fields []any) []any) registered {
+	t.Helper()
+	var sc map[string]any
+	if err := json.Unmarshal([]byte(k.JSON), &sc); err != nil {
+		t.Fatal(err)
+	}
+	sc["fields"] = edit(sc["fields"].([]any))
+	text, err := json.Marshal(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := avro.ParseWithCache(string(text), "", &avro.SchemaCache{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := e.reg.Register(context.Background(), k.Subject(), string(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return registered{schema: parsed, id: id}
+}
+
+type registered struct {
+	schema avro.Schema
+	id     int
+}
+
+// recordAs is ev's record written with another version of its schema: ev as this binary
+// writes it, read generically, changed by edit, written with v.
+func (e *env) recordAs(t *testing.T, ev events.Event, v registered, edit func(map[string]any)) *kgo.Record {
+	t.Helper()
+	r, err := e.codec.Record(ev, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _, err := e.codec.WriterSchema(context.Background(), r.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := avro.Unmarshal(w, r.Value[5:], &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(m)
+	body, err := avro.Marshal(v.schema, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Value = append(binary.BigEndian.AppendUint32([]byte{0}, uint32(v.id)), body...)
+	return r
 }
