@@ -57,6 +57,7 @@ type batch struct {
 	next    Offsets
 	records int
 	rows    int
+	bytes   int // the buffered rows' record keys and values
 }
 
 func newBatch() batch { return batch{tables: map[string]*tableBatch{}, next: Offsets{}} }

@@ -27,6 +27,9 @@ const (
 	DefaultGroup           = "storeline-sink-iceberg"
 	DefaultMaxBufferedRows = 50_000
 	DefaultMarkerInterval  = 5 * time.Minute
+	// DefaultMaxBufferedBytes bounds the record bytes a batch holds (they are kept as read until
+	// the commit decodes them).
+	DefaultMaxBufferedBytes = 128 << 20
 )
 
 // DefaultTopics are the topics a sink consumes unless told otherwise: every topic of events.
@@ -51,6 +54,9 @@ type Config struct {
 	CommitInterval time.Duration
 	// MaxBufferedRows commits early once this many rows are buffered. Default 50,000.
 	MaxBufferedRows int
+	// MaxBufferedBytes commits early once the buffered records' values reach this many bytes.
+	// Default 128 MiB.
+	MaxBufferedBytes int
 	// Group is the Kafka consumer group, also part of the offsets property. Default
 	// "storeline-sink-iceberg".
 	Group string
@@ -86,6 +92,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MarkerInterval <= 0 {
 		c.MarkerInterval = DefaultMarkerInterval
+	}
+	if c.MaxBufferedBytes <= 0 {
+		c.MaxBufferedBytes = DefaultMaxBufferedBytes
 	}
 	return c
 }

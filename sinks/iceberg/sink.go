@@ -233,7 +233,7 @@ func (s *Sink) handle(ctx context.Context, cl *kgo.Client, fetches kgo.Fetches) 
 		s.log.Info("shutting down: committing what is buffered", "records", s.batch.records, "rows", s.batch.rows)
 		return true, s.flush(ctx, cl)
 	}
-	if !time.Now().Before(s.nextCommit) || s.batch.rows >= s.cfg.MaxBufferedRows {
+	if !time.Now().Before(s.nextCommit) || s.batch.rows >= s.cfg.MaxBufferedRows || s.batch.bytes >= s.cfg.MaxBufferedBytes {
 		return false, s.flush(ctx, cl)
 	}
 	return false, nil
@@ -293,12 +293,14 @@ func (s *Sink) add(ctx context.Context, r *kgo.Record) error {
 	})
 	tb.writers[id] = w
 	s.batch.rows++
+	s.batch.bytes += len(r.Key) + len(r.Value)
 	return nil
 }
 
 func (s *Sink) addDead(tb *tableBatch, d deadRow) {
 	tb.dead = append(tb.dead, d)
 	s.batch.rows++
+	s.batch.bytes += len(d.key) + len(d.value)
 }
 
 func sourceOf(r *kgo.Record) source {

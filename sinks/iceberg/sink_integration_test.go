@@ -639,3 +639,23 @@ func (e *env) recordAs(t *testing.T, ev events.Event, v registered, edit func(ma
 	r.Value = append(binary.BigEndian.AppendUint32([]byte{0}, uint32(v.id)), body...)
 	return r
 }
+
+// TestSinkCommitsAtItsThresholds: with a commit interval of an hour, a sink still commits when
+// it holds MaxBufferedRows rows, or MaxBufferedBytes bytes of records.
+func TestSinkCommitsAtItsThresholds(t *testing.T) {
+	for name, set := range map[string]func(*Config){
+		"rows":  func(c *Config) { c.MaxBufferedRows = 3 },
+		"bytes": func(c *Config) { c.MaxBufferedBytes = 1 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, 1)
+			e.cfg.CommitInterval = time.Hour
+			set(&e.cfg)
+			all := e.produce(0, 9)
+			s := e.start(name)
+			rows := e.waitCaughtUp()
+			checkExactlyOnce(t, rows, all)
+			s.stop(t)
+		})
+	}
+}
