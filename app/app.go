@@ -230,10 +230,13 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			}
 		}
 		if cfg.Has(config.RoleScheduler) {
-			sched, err := scheduler.New([]scheduler.Job{{Name: "bulk-sync", Spec: scheduler.DailyBulkSync,
+			jobs := []scheduler.Job{{Name: "bulk-sync", Spec: scheduler.DailyBulkSync,
 				Fire: func(ctx context.Context, at time.Time) error {
 					return requestScheduledSyncs(ctx, cfg, syncable, at, deps)
-				}}}, log)
+				}}}
+			// The Iceberg tables' compaction, snapshot expiry and orphan-file cleanup.
+			jobs = append(jobs, lakeJobs(cfg, svc.DBURL, svc.Pool, log)...)
+			sched, err := scheduler.New(jobs, log)
 			if err != nil {
 				return err
 			}

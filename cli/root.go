@@ -25,7 +25,7 @@ func Root() *cobra.Command {
 		SilenceErrors: true,
 	}
 	config.Register(root.PersistentFlags())
-	root.AddCommand(runCmd(), migrateCmd(), versionCmd(), configCmd(), topicsCmd(), piiCmd(), syncCmd(), dlqCmd(), projectionsCmd())
+	root.AddCommand(runCmd(), migrateCmd(), versionCmd(), configCmd(), topicsCmd(), piiCmd(), syncCmd(), dlqCmd(), projectionsCmd(), lakeCmd())
 	return root
 }
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"github.com/spf13/pflag"
 )
 
@@ -34,6 +35,12 @@ type Config struct {
 	Warehouse              string
 	IcebergCatalog         string
 	SinkCommitInterval     time.Duration
+	LakeMaintenance        string // cron spec of compaction + snapshot expiry; empty: never
+	LakeOrphanCleanup      string // cron spec of orphan-file cleanup; empty: never
+	LakeTargetFileSize     int64
+	LakeSnapshotRetention  time.Duration
+	LakeRetainSnapshots    int
+	LakeOrphanAge          time.Duration
 	ShopifyWebhookSecret   string // as given: a comma-separated list (CommaList), current first
 	ShopifyShops           []Shop
 	DemoShop               bool
@@ -76,6 +83,12 @@ var Settings = []Setting{
 	{Flag: "warehouse", Env: "STORELINE_WAREHOUSE", Default: "", Help: "Iceberg warehouse location (a directory). Empty: <data-dir>/warehouse."},
 	{Flag: "iceberg-catalog", Env: "STORELINE_ICEBERG_CATALOG", Default: "storeline", Help: "Name of the Iceberg SQL catalog (readers such as PyIceberg must use the same name)."},
 	{Flag: "sink-commit-interval", Env: "STORELINE_SINK_COMMIT_INTERVAL", Default: "10s", Help: "How often the Iceberg sink commits what it has buffered."},
+	{Flag: "lake-maintenance", Env: "STORELINE_LAKE_MAINTENANCE", Default: "15 * * * *", Help: "When the scheduler role compacts the Iceberg tables' small files and expires their old snapshots (one replica at a time): a cron expression in UTC. Empty: never (storeline lake compact and storeline lake expire do it on demand)."},
+	{Flag: "lake-orphan-cleanup", Env: "STORELINE_LAKE_ORPHAN_CLEANUP", Default: "45 3 * * *", Help: "When the scheduler role deletes the files under the tables' locations that no snapshot references (a discarded batch's, an interrupted compaction's) once older than --lake-orphan-age: a cron expression in UTC. Empty: never (storeline lake expire --orphans does it on demand)."},
+	{Flag: "lake-target-file-size", Env: "STORELINE_LAKE_TARGET_FILE_SIZE", Default: "134217728", Help: "Size in bytes of the files compaction writes; a day's files under 75% of it are merged once there are two."},
+	{Flag: "lake-snapshot-retention", Env: "STORELINE_LAKE_SNAPSHOT_RETENTION", Default: "168h", Help: "How long the tables' snapshots are kept for time travel before expiry."},
+	{Flag: "lake-retain-snapshots", Env: "STORELINE_LAKE_RETAIN_SNAPSHOTS", Default: "5", Help: "How many of a table's newest snapshots expiry always keeps, whatever their age."},
+	{Flag: "lake-orphan-age", Env: "STORELINE_LAKE_ORPHAN_AGE", Default: "24h", Help: "How old an unreferenced file must be before orphan cleanup deletes it (at least 1h: a running sink writes its files before committing them)."},
 	{Flag: "shopify-webhook-secret", Env: "STORELINE_SHOPIFY_WEBHOOK_SECRET", Default: "", Help: "The Shopify app's client secret, which signs webhooks, for every shop without secrets of its own in --shopify-shops. A comma-separated list during a rotation: the current secret first, then the previous ones, all accepted until removed (Shopify may sign with the old one for up to an hour). Empty with embedded defaults: a generated one kept in <data-dir>/shopify-webhook-secret."},
 	{Flag: "shopify-shops", Env: "STORELINE_SHOPIFY_SHOPS", Default: "", Help: "Shops with settings of their own: a JSON array inline, or the path of a file holding it. Each entry: `{\"domain\": \"x.myshopify.com\", \"webhook_secrets\": [current, previous...], \"access_token\": \"shpat_...\", \"api_version\": \"2026-01\", \"currency\": \"EUR\"}`, every member but domain optional. A shop with webhook_secrets accepts only those; currency is the shop's (products' prices carry none). Keep it out of logs: it holds secrets."},
 	{Flag: "demo-shop", Env: "STORELINE_DEMO_SHOP", Default: "true", Help: "With the embedded defaults and no STORELINE_SHOPIFY_SHOPS: a simulated Shopify shop (package shopifysim) sends its webhooks to this storeline once and answers its bulk syncs, so there is data to look at without a Shopify account. false: no demo shop."},
@@ -141,6 +154,8 @@ func Load(fs *pflag.FlagSet) (*Config, error) {
 		AuthEditors:          list(get("auth-editors")),
 		AuthViewers:          list(get("auth-viewers")),
 		LogFormat:            get("log-format"),
+		LakeMaintenance:      get("lake-maintenance"),
+		LakeOrphanCleanup:    get("lake-orphan-cleanup"),
 	}
 	var err error
 	if c.TopicPartitions, err = strconv.Atoi(get("topic-partitions")); err != nil || c.TopicPartitions < 1 || c.TopicPartitions > math.MaxInt32 {
@@ -164,6 +179,23 @@ func Load(fs *pflag.FlagSet) (*Config, error) {
 		if *d, err = time.ParseDuration(get(name)); err != nil || *d <= 0 {
 			return nil, fmt.Errorf("%s: want a positive duration such as 10s, got %q", name, get(name))
 		}
+	}
+	for name, spec := range map[string]string{"lake-maintenance": c.LakeMaintenance, "lake-orphan-cleanup": c.LakeOrphanCleanup} {
+		if _, err := cron.ParseStandard(spec); spec != "" && err != nil {
+			return nil, fmt.Errorf("%s: want a cron expression such as \"15 * * * *\", or empty for never: %w", name, err)
+		}
+	}
+	if c.LakeTargetFileSize, err = strconv.ParseInt(get("lake-target-file-size"), 10, 64); err != nil || c.LakeTargetFileSize < 1<<20 {
+		return nil, fmt.Errorf("lake-target-file-size: want a number of bytes of at least 1 MiB, got %q", get("lake-target-file-size"))
+	}
+	if c.LakeRetainSnapshots, err = strconv.Atoi(get("lake-retain-snapshots")); err != nil || c.LakeRetainSnapshots < 1 {
+		return nil, fmt.Errorf("lake-retain-snapshots: want a positive integer, got %q", get("lake-retain-snapshots"))
+	}
+	if c.LakeSnapshotRetention, err = time.ParseDuration(get("lake-snapshot-retention")); err != nil || c.LakeSnapshotRetention <= 0 {
+		return nil, fmt.Errorf("lake-snapshot-retention: want a positive duration such as 168h, got %q", get("lake-snapshot-retention"))
+	}
+	if c.LakeOrphanAge, err = time.ParseDuration(get("lake-orphan-age")); err != nil || c.LakeOrphanAge < time.Hour {
+		return nil, fmt.Errorf("lake-orphan-age: want a duration of at least 1h such as 24h, got %q", get("lake-orphan-age"))
 	}
 	if c.DemoShop, err = strconv.ParseBool(get("demo-shop")); err != nil {
 		return nil, fmt.Errorf("demo-shop: want true or false, got %q", get("demo-shop"))
