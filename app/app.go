@@ -196,14 +196,14 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		g.Go(func() error { return relay.Run(gctx) })
 	}
 	if cfg.Has(config.RoleSink) {
-		warehouse := cfg.Warehouse
-		if warehouse == "" {
-			warehouse = filepath.Join(cfg.DataDir, "warehouse")
-		}
+		lake := IcebergCatalogConfig(cfg, svc.DBURL)
 		sink, err := icebergsink.New(icebergsink.Config{
-			Warehouse:      warehouse,
-			CatalogName:    cfg.IcebergCatalog,
-			CatalogURL:     svc.DBURL,
+			Warehouse:      lake.Warehouse,
+			CatalogName:    lake.CatalogName,
+			CatalogURL:     lake.CatalogURL,
+			CatalogType:    lake.CatalogType,
+			REST:           lake.REST,
+			S3:             lake.S3,
 			CommitInterval: cfg.SinkCommitInterval,
 			Group:          cfg.TopicPrefix + icebergsink.DefaultGroup,
 			KafkaOpts:      append([]kgo.Opt{kgo.SeedBrokers(svc.Brokers...)}, groupOpts...),
@@ -346,5 +346,40 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return nil
 	case <-shutdownCtx.Done():
 		return errors.New("shutdown timed out; uncommitted work will be redone on the next start")
+	}
+}
+
+// IcebergCatalogConfig is the part of the Iceberg sink's configuration that opens its catalog
+// (icebergsink.OpenCatalog): catalog type, name and database, warehouse, REST catalog and S3
+// settings. The sink uses it, and so should every command that reads or maintains the tables.
+// dbURL is the PostgreSQL URL of the SQL catalog (the read models' database).
+func IcebergCatalogConfig(cfg *config.Config, dbURL string) icebergsink.Config {
+	warehouse := cfg.Warehouse
+	if warehouse == "" && cfg.IcebergCatalogType != icebergsink.CatalogREST {
+		warehouse = filepath.Join(cfg.DataDir, "warehouse")
+	}
+	return icebergsink.Config{
+		Warehouse:   warehouse,
+		CatalogName: cfg.IcebergCatalog,
+		CatalogURL:  dbURL,
+		CatalogType: cfg.IcebergCatalogType,
+		REST: icebergsink.RESTCatalog{
+			URI:             cfg.IcebergCatalogURI,
+			Token:           cfg.IcebergCatalogToken,
+			Credential:      cfg.IcebergCatalogCredential,
+			OAuth2ServerURI: cfg.IcebergCatalogOAuth2ServerURI,
+			Scope:           cfg.IcebergCatalogScope,
+			SigV4Region:     cfg.IcebergCatalogSigV4Region,
+			SigV4Service:    cfg.IcebergCatalogSigV4Service,
+		},
+		S3: icebergsink.S3Storage{
+			Endpoint:        cfg.S3Endpoint,
+			Region:          cfg.S3Region,
+			AccessKeyID:     cfg.S3AccessKeyID,
+			SecretAccessKey: cfg.S3SecretAccessKey,
+			SessionToken:    cfg.S3SessionToken,
+			PathStyle:       cfg.S3PathStyle,
+			CompatMode:      cfg.S3CompatMode,
+		},
 	}
 }

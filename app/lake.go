@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"path/filepath"
 	"time"
 
 	"github.com/apache/iceberg-go/catalog"
@@ -28,11 +27,7 @@ type Lake struct {
 
 // lakeCatalogConfig is the catalog the sink writes through, as the sink role configures it.
 func lakeCatalogConfig(cfg *config.Config, dbURL string) icebergsink.Config {
-	warehouse := cfg.Warehouse
-	if warehouse == "" {
-		warehouse = filepath.Join(cfg.DataDir, "warehouse")
-	}
-	return icebergsink.Config{Warehouse: warehouse, CatalogName: cfg.IcebergCatalog, CatalogURL: dbURL}
+	return IcebergCatalogConfig(cfg, dbURL)
 }
 
 // LakeOptions are the configured maintenance settings.

@@ -59,11 +59,31 @@ type Config struct {
 	ShutdownTimeout        time.Duration
 	LogLevel               string
 	LogFormat              string
+
+	// Iceberg catalog type and object storage (see sinks/iceberg/storage.go).
+	IcebergCatalogType            string // sql or rest
+	IcebergCatalogURI             string
+	IcebergCatalogToken           string // secret
+	IcebergCatalogCredential      string // secret: client_id:client_secret
+	IcebergCatalogOAuth2ServerURI string
+	IcebergCatalogScope           string
+	IcebergCatalogSigV4Region     string
+	IcebergCatalogSigV4Service    string
+	S3Endpoint                    string
+	S3Region                      string
+	S3AccessKeyID                 string
+	S3SecretAccessKey             string // secret
+	S3SessionToken                string // secret
+	S3PathStyle                   *bool  // nil: path-style with an endpoint, virtual-hosted without
+	S3CompatMode                  bool
 }
 
 // Setting describes one setting for flags, environment and documentation.
 type Setting struct {
 	Flag, Env, Default, Help string
+	// Secret settings never show their value: --help does not print the environment variable's
+	// value as the flag's default (Load still reads it).
+	Secret bool
 }
 
 // Settings lists every setting. Order is the README's.
@@ -80,8 +100,23 @@ var Settings = []Setting{
 	{Flag: "database-url", Env: "STORELINE_DATABASE_URL", Default: "", Help: "PostgreSQL URL of the read models and the Iceberg SQL catalog. Empty: a private cluster under <data-dir>/pg."},
 	{Flag: "schema-registry-url", Env: "STORELINE_SCHEMA_REGISTRY_URL", Default: "", Help: "Confluent-compatible schema registry (credentials, if any, as https://user:password@host). Empty: the embedded one, served at /registry."},
 	{Flag: "registry-token", Env: "STORELINE_REGISTRY_TOKEN", Default: "", Help: "Token that lets an HTTP client change the embedded registry (register new schema versions, set compatibility), as a bearer token or the basic-auth password. Empty: its HTTP API is read-only; storeline registers its own schemas internally."},
-	{Flag: "warehouse", Env: "STORELINE_WAREHOUSE", Default: "", Help: "Iceberg warehouse location (a directory). Empty: <data-dir>/warehouse."},
-	{Flag: "iceberg-catalog", Env: "STORELINE_ICEBERG_CATALOG", Default: "storeline", Help: "Name of the Iceberg SQL catalog (readers such as PyIceberg must use the same name)."},
+	{Flag: "warehouse", Env: "STORELINE_WAREHOUSE", Default: "", Help: "Iceberg warehouse: a directory, or an object-store URI such as s3://bucket/prefix (see --s3-endpoint). With --iceberg-catalog-type rest: the warehouse as the REST catalog names it (R2 Data Catalog: <account-id>_<bucket>; Polaris: the catalog; Lakekeeper: the warehouse). Empty: <data-dir>/warehouse (sql), the server's default (rest)."},
+	{Flag: "iceberg-catalog", Env: "STORELINE_ICEBERG_CATALOG", Default: "storeline", Help: "Name of the Iceberg catalog (readers of the SQL catalog such as PyIceberg must use the same name)."},
+	{Flag: "iceberg-catalog-type", Env: "STORELINE_ICEBERG_CATALOG_TYPE", Default: "sql", Help: "sql: iceberg-go's SQL catalog in the PostgreSQL database of --database-url (tables iceberg_tables, iceberg_namespace_properties; readable by PyIceberg, Spark and Trino JDBC). rest: an Iceberg REST catalog at --iceberg-catalog-uri (R2 Data Catalog, Polaris, Lakekeeper, Glue), which every engine, DuckDB included, reads."},
+	{Flag: "iceberg-catalog-uri", Env: "STORELINE_ICEBERG_CATALOG_URI", Default: "", Help: "URL of the REST catalog, e.g. https://catalog.cloudflarestorage.com/<account-id>/<bucket> (R2 Data Catalog), http://polaris:8181/api/catalog, http://lakekeeper:8181/catalog. Required with --iceberg-catalog-type rest."},
+	{Flag: "iceberg-catalog-token", Env: "STORELINE_ICEBERG_CATALOG_TOKEN", Default: "", Secret: true, Help: "Bearer token for the REST catalog (R2 Data Catalog: an API token with Data Catalog and R2 storage permissions). Secret: never printed."},
+	{Flag: "iceberg-catalog-credential", Env: "STORELINE_ICEBERG_CATALOG_CREDENTIAL", Default: "", Secret: true, Help: "OAuth2 client credentials client_id:client_secret that the REST catalog client exchanges for tokens (Polaris, Lakekeeper with an identity provider). Secret: never printed."},
+	{Flag: "iceberg-catalog-oauth2-server-uri", Env: "STORELINE_ICEBERG_CATALOG_OAUTH2_SERVER_URI", Default: "", Help: "OAuth2 token endpoint for --iceberg-catalog-credential. Empty: the catalog's own <uri>/v1/oauth/tokens."},
+	{Flag: "iceberg-catalog-scope", Env: "STORELINE_ICEBERG_CATALOG_SCOPE", Default: "", Help: "OAuth2 scope requested with --iceberg-catalog-credential (Polaris: PRINCIPAL_ROLE:ALL). Empty: catalog."},
+	{Flag: "iceberg-catalog-sigv4-region", Env: "STORELINE_ICEBERG_CATALOG_SIGV4_REGION", Default: "", Help: "Sign REST catalog requests with AWS SigV4 in this region, with the AWS SDK's default credentials (environment, ~/.aws, instance role): Glue's and S3 Tables' Iceberg REST endpoints. Empty: no SigV4."},
+	{Flag: "iceberg-catalog-sigv4-service", Env: "STORELINE_ICEBERG_CATALOG_SIGV4_SERVICE", Default: "", Help: "SigV4 signing name: glue, s3tables. Empty: execute-api."},
+	{Flag: "s3-endpoint", Env: "STORELINE_S3_ENDPOINT", Default: "", Help: "S3 API endpoint of the object store of an s3:// warehouse, for stores other than AWS S3: https://<account-id>.r2.cloudflarestorage.com (R2), http://minio:9000, a Versity S3 Gateway. Empty: AWS S3."},
+	{Flag: "s3-region", Env: "STORELINE_S3_REGION", Default: "", Help: "S3 region (R2: auto). Empty: AWS_REGION or the AWS shared config."},
+	{Flag: "s3-access-key-id", Env: "STORELINE_S3_ACCESS_KEY_ID", Default: "", Help: "S3 access key id; set with --s3-secret-access-key. Empty: the AWS SDK's default credentials (AWS_ACCESS_KEY_ID, ~/.aws, an instance or pod role), or those a REST catalog vends."},
+	{Flag: "s3-secret-access-key", Env: "STORELINE_S3_SECRET_ACCESS_KEY", Default: "", Secret: true, Help: "S3 secret access key of --s3-access-key-id. Secret: never printed."},
+	{Flag: "s3-session-token", Env: "STORELINE_S3_SESSION_TOKEN", Default: "", Secret: true, Help: "Session token of temporary S3 credentials (STS). Secret: never printed."},
+	{Flag: "s3-path-style", Env: "STORELINE_S3_PATH_STYLE", Default: "", Help: "true: path-style requests (endpoint/bucket/key); false: virtual-hosted style (bucket.endpoint/key). Empty: path-style with --s3-endpoint (R2, MinIO, Versity), virtual-hosted style on AWS S3."},
+	{Flag: "s3-compat-mode", Env: "STORELINE_S3_COMPAT_MODE", Default: "false", Help: "true: send checksums only where S3 requires them and none of the newer SDKs' x-amz-checksum-* headers, for stores that reject them (try it when uploads to R2 or GCS fail)."},
 	{Flag: "sink-commit-interval", Env: "STORELINE_SINK_COMMIT_INTERVAL", Default: "10s", Help: "How often the Iceberg sink commits what it has buffered."},
 	{Flag: "lake-maintenance", Env: "STORELINE_LAKE_MAINTENANCE", Default: "15 * * * *", Help: "When the scheduler role compacts the Iceberg tables' small files and expires their old snapshots (one replica at a time): a cron expression in UTC. Empty: never (storeline lake compact and storeline lake expire do it on demand)."},
 	{Flag: "lake-orphan-cleanup", Env: "STORELINE_LAKE_ORPHAN_CLEANUP", Default: "45 3 * * *", Help: "When the scheduler role deletes the files under the tables' locations that no snapshot references (a discarded batch's, an interrupted compaction's) once older than --lake-orphan-age: a cron expression in UTC. Empty: never (storeline lake expire --orphans does it on demand)."},
@@ -114,7 +149,7 @@ var Settings = []Setting{
 func Register(fs *pflag.FlagSet) {
 	for _, s := range Settings {
 		def := s.Default
-		if v, ok := os.LookupEnv(s.Env); ok {
+		if v, ok := os.LookupEnv(s.Env); ok && !s.Secret {
 			def = v
 		}
 		fs.String(s.Flag, def, s.Help+" ["+s.Env+"]")
@@ -127,6 +162,11 @@ func Load(fs *pflag.FlagSet) (*Config, error) {
 		v, err := fs.GetString(name)
 		if err != nil {
 			panic(err) // Register was not called: a programming error
+		}
+		if s, ok := settingByFlag(name); ok && s.Secret && !fs.Changed(name) {
+			if e, ok := os.LookupEnv(s.Env); ok {
+				v = e // secrets are not flag defaults (--help would print them)
+			}
 		}
 		return strings.TrimSpace(v)
 	}
@@ -212,6 +252,9 @@ func Load(fs *pflag.FlagSet) (*Config, error) {
 	if c.ShopifyShops, err = ParseShops(get("shopify-shops")); err != nil {
 		return nil, fmt.Errorf("shopify-shops: %w", err)
 	}
+	if err := loadIceberg(c, get); err != nil {
+		return nil, err
+	}
 	if c.DataDir == "" {
 		c.DataDir = ".storeline"
 	}
@@ -224,6 +267,65 @@ func Load(fs *pflag.FlagSet) (*Config, error) {
 		c.Roles = []string{RoleAll}
 	}
 	return c, nil
+}
+
+// settingByFlag returns the setting of a flag name.
+func settingByFlag(flag string) (Setting, bool) {
+	for _, s := range Settings {
+		if s.Flag == flag {
+			return s, true
+		}
+	}
+	return Setting{}, false
+}
+
+// loadIceberg reads and checks the Iceberg catalog and S3 settings.
+func loadIceberg(c *Config, get func(string) string) error {
+	c.IcebergCatalogType = strings.ToLower(get("iceberg-catalog-type"))
+	c.IcebergCatalogURI = get("iceberg-catalog-uri")
+	c.IcebergCatalogToken = get("iceberg-catalog-token")
+	c.IcebergCatalogCredential = get("iceberg-catalog-credential")
+	c.IcebergCatalogOAuth2ServerURI = get("iceberg-catalog-oauth2-server-uri")
+	c.IcebergCatalogScope = get("iceberg-catalog-scope")
+	c.IcebergCatalogSigV4Region = get("iceberg-catalog-sigv4-region")
+	c.IcebergCatalogSigV4Service = get("iceberg-catalog-sigv4-service")
+	c.S3Endpoint = get("s3-endpoint")
+	c.S3Region = get("s3-region")
+	c.S3AccessKeyID = get("s3-access-key-id")
+	c.S3SecretAccessKey = get("s3-secret-access-key")
+	c.S3SessionToken = get("s3-session-token")
+	switch c.IcebergCatalogType {
+	case "":
+		c.IcebergCatalogType = "sql"
+	case "sql":
+	case "rest":
+		if c.IcebergCatalogURI == "" {
+			return fmt.Errorf("iceberg-catalog-uri is required with iceberg-catalog-type rest")
+		}
+	default:
+		return fmt.Errorf("iceberg-catalog-type: want sql or rest, got %q", c.IcebergCatalogType)
+	}
+	if c.IcebergCatalogCredential != "" && !strings.Contains(c.IcebergCatalogCredential, ":") {
+		return fmt.Errorf("iceberg-catalog-credential: want client_id:client_secret") // the value is not echoed: it is a secret
+	}
+	if (c.S3AccessKeyID == "") != (c.S3SecretAccessKey == "") {
+		return fmt.Errorf("s3-access-key-id and s3-secret-access-key go together: set both or neither")
+	}
+	if c.S3SessionToken != "" && c.S3AccessKeyID == "" {
+		return fmt.Errorf("s3-session-token needs s3-access-key-id and s3-secret-access-key")
+	}
+	if v := get("s3-path-style"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("s3-path-style: want true, false or empty, got %q", v)
+		}
+		c.S3PathStyle = &b
+	}
+	var err error
+	if c.S3CompatMode, err = strconv.ParseBool(get("s3-compat-mode")); err != nil {
+		return fmt.Errorf("s3-compat-mode: want true or false, got %q", get("s3-compat-mode"))
+	}
+	return nil
 }
 
 // Roles.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
-	sqlcat "github.com/apache/iceberg-go/catalog/sql"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for the SQL catalog
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -72,6 +70,17 @@ type Config struct {
 	// (a table-property change, no snapshot), so a restart does not re-read the topic from where
 	// that table last had rows. Default 5 minutes.
 	MarkerInterval time.Duration
+
+	// --- Catalog type and object storage (storage.go; OpenCatalog) ---
+
+	// CatalogType is "sql" (the default: iceberg-go's SQL catalog in the PostgreSQL database at
+	// CatalogURL) or "rest" (a REST catalog: REST). With "rest", Warehouse is the warehouse the
+	// server knows (R2: <account-id>_<bucket>), passed as is.
+	CatalogType string
+	// REST configures the REST catalog when CatalogType is "rest".
+	REST RESTCatalog
+	// S3 configures the S3 FileIO for an s3:// warehouse (AWS S3, R2, MinIO, Versity).
+	S3 S3Storage
 }
 
 func (c Config) withDefaults() Config {
@@ -115,35 +124,23 @@ func WarehouseURI(warehouse string) (string, error) {
 	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String(), nil
 }
 
-// OpenCatalog opens the SQL catalog of cfg (CatalogName, CatalogURL, Warehouse, CatalogProps)
-// on PostgreSQL through pgx, creating its tables if they are missing and a local warehouse
-// directory if it does not exist. Close it with catalog.Closer when done.
+// OpenCatalog opens the catalog of cfg (CatalogType, CatalogName, Warehouse, CatalogProps, S3):
+// by default the SQL catalog on PostgreSQL (CatalogURL) through pgx, creating its tables if they
+// are missing and a local warehouse directory if it does not exist; with CatalogType "rest" the
+// REST catalog at REST.URI. Properties are mapped by Config.CatalogProperties. Close it with
+// catalog.Closer when done.
 func OpenCatalog(ctx context.Context, cfg Config) (catalog.Catalog, error) {
 	cfg = cfg.withDefaults()
-	if cfg.CatalogURL == "" {
-		return nil, errors.New("open iceberg catalog: no catalog database URL")
-	}
-	wh, err := WarehouseURI(cfg.Warehouse)
+	props, err := cfg.CatalogProperties()
 	if err != nil {
-		return nil, fmt.Errorf("open iceberg catalog: %w", err)
+		return nil, fmt.Errorf("open iceberg catalog %q: %w", cfg.CatalogName, err)
 	}
-	if strings.HasPrefix(wh, "file://") {
+	if wh := props["warehouse"]; props["type"] == CatalogSQL && strings.HasPrefix(wh, "file://") {
 		u, _ := url.Parse(wh)
 		if err := os.MkdirAll(filepath.FromSlash(u.Path), 0o755); err != nil {
 			return nil, fmt.Errorf("open iceberg catalog: create warehouse: %w", err)
 		}
 	}
-	props := iceberg.Properties{}
-	maps.Copy(props, cfg.CatalogProps)
-	maps.Copy(props, iceberg.Properties{
-		"type":                  "sql",
-		"uri":                   cfg.CatalogURL,
-		"warehouse":             wh,
-		sqlcat.DriverKey:        "pgx",
-		sqlcat.DialectKey:       string(sqlcat.Postgres),
-		sqlcat.SchemaVersionKey: sqlcat.SchemaVersionV1,
-		"init_catalog_tables":   "true",
-	})
 	cat, err := catalog.Load(ctx, cfg.CatalogName, props)
 	if err != nil {
 		return nil, fmt.Errorf("open iceberg catalog %q: %w", cfg.CatalogName, err)
