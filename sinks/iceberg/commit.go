@@ -38,14 +38,18 @@ const (
 // returns false, without error, when another writer committed one of the batch's partitions of
 // a table first: the rest of the batch is then discarded (files already written stay as orphans
 // for the orphan-file cleanup) and the caller must re-seek from the tables.
-func (s *Sink) commit(ctx context.Context, b *batch) (bool, error) {
+func (s *Sink) commit(ctx context.Context, b *batch, settle bool) (bool, error) {
 	if err := s.dropDuplicates(ctx, b); err != nil {
+		return false, err
+	}
+	tables, err := s.createTables(ctx, b)
+	if err != nil {
 		return false, err
 	}
 	done := map[string]bool{}
 	for _, key := range b.keys() {
 		if tb := b.tables[key]; !tb.isDeadLetters() {
-			ok, err := s.commitEvents(ctx, b, tb)
+			ok, err := s.commitEvents(ctx, b, tb, tables[key])
 			if err != nil || !ok {
 				return ok, err
 			}
@@ -55,14 +59,58 @@ func (s *Sink) commit(ctx context.Context, b *batch) (bool, error) {
 	// The dead-letter tables last: the event tables' commits may have added to them.
 	for _, key := range b.keys() {
 		if tb := b.tables[key]; tb.isDeadLetters() {
-			ok, err := s.commitDeadLetters(ctx, b, tb)
+			ok, err := s.commitDeadLetters(ctx, b, tb, tables[key])
 			if err != nil || !ok {
 				return ok, err
 			}
 			done[key] = true
 		}
 	}
-	return s.advanceMarkers(ctx, b, done)
+	return s.advanceMarkers(ctx, b.next, done, settle)
+}
+
+// createTables creates, before any commit, every table the batch has rows for and the
+// dead-letter table of each of its topics, and returns them (a nil table for rows no schema of
+// theirs maps). A table created now starts with the marker where the batch started; were they
+// created as their commits come, a crash between two commits would leave tables committed past
+// the rows of one not yet created, and the restart, seeking to the least marker of the tables
+// that exist, would never read those rows again. Dead-letter tables are made for every topic
+// because the commits find rows for them as they decode.
+func (s *Sink) createTables(ctx context.Context, b *batch) (map[string]*table.Table, error) {
+	out := map[string]*table.Table{}
+	for _, key := range b.keys() {
+		tb := b.tables[key]
+		if tb.isDeadLetters() {
+			continue
+		}
+		ids := slices.Sorted(maps.Keys(tb.writers))
+		tbl, err := s.ensure(ctx, s.tables[key], func() (*iceberg.Schema, iceberg.PartitionSpec, error) {
+			var firstErr error
+			for _, id := range ids {
+				sc, spec, err := eventSchema(tb.writers[id])
+				if err == nil {
+					return sc, spec, nil
+				}
+				firstErr = err
+			}
+			return nil, iceberg.PartitionSpec{}, firstErr
+		})
+		if err != nil {
+			return nil, err
+		}
+		out[key] = tbl
+	}
+	for _, topic := range slices.Sorted(maps.Keys(b.next)) {
+		dls := s.state(DeadLetterIdent(s.namespace(topic)), topic)
+		tbl, err := s.ensure(ctx, dls, func() (*iceberg.Schema, iceberg.PartitionSpec, error) {
+			return deadLetterSchema(), deadLetterSpec(), nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		out[dls.key] = tbl
+	}
+	return out, nil
 }
 
 // dropDuplicates removes from the batch the later copies of an event id (a redelivered
@@ -105,9 +153,10 @@ func (s *Sink) dropDuplicates(ctx context.Context, b *batch) error {
 	return nil
 }
 
-// commitEvents writes an event table's rows: the table is created if missing and given the
-// columns of the rows' schemas it lacks; rows that do not fit it go to the dead-letter table.
-func (s *Sink) commitEvents(ctx context.Context, b *batch, tb *tableBatch) (bool, error) {
+// commitEvents writes an event table's rows to tbl (made by createTables; nil if no schema of
+// the rows maps to a table), after giving it the columns of the rows' schemas it lacks; rows that
+// do not fit it go to the dead-letter table.
+func (s *Sink) commitEvents(ctx context.Context, b *batch, tb *tableBatch, tbl *table.Table) (bool, error) {
 	ts := s.tables[tb.key]
 	ns := s.namespace(tb.topic)
 	dls := s.state(DeadLetterIdent(ns), tb.topic)
@@ -122,20 +171,6 @@ func (s *Sink) commitEvents(ctx context.Context, b *batch, tb *tableBatch) (bool
 	}
 
 	ids := slices.Sorted(maps.Keys(tb.writers))
-	tbl, err := s.ensure(ctx, ts, func() (*iceberg.Schema, iceberg.PartitionSpec, error) {
-		var firstErr error
-		for _, id := range ids {
-			sc, spec, err := eventSchema(tb.writers[id])
-			if err == nil {
-				return sc, spec, nil
-			}
-			firstErr = err
-		}
-		return nil, iceberg.PartitionSpec{}, firstErr
-	})
-	if err != nil {
-		return false, err
-	}
 	unfit := map[uint32]error{}
 	for _, id := range ids {
 		w := tb.writers[id]
@@ -166,11 +201,21 @@ func (s *Sink) commitEvents(ctx context.Context, b *batch, tb *tableBatch) (bool
 		}
 		bld := lakeschema.NewBuilder(memory.DefaultAllocator, sc)
 		defer bld.Release()
+		// probe checks rows the table already holds, whose dead-letter table may lack them.
+		var probe *lakeschema.Builder
+		defer func() {
+			if probe != nil {
+				probe.Release()
+			}
+		}()
 		now := time.Now()
 		for _, r := range tb.rows {
-			if ts.holds(r.src.Topic, r.src.Partition, r.src.Offset) {
-				continue // in the table already: the batch re-read it for another table
+			held := ts.holds(r.src.Topic, r.src.Partition, r.src.Offset)
+			if held && dls.holds(r.src.Topic, r.src.Partition, r.src.Offset) {
+				continue // in both tables it may go to: the batch re-read it for other tables
 			}
+			// A row the table holds may still be a dead letter the dead-letter table lacks (a
+			// crash between the two commits): it is decided again, and kept only if it is one.
 			w := tb.writers[r.schemaID]
 			if err := unfit[r.schemaID]; err != nil {
 				dead(r, deadletter.ReasonIncompatibleSchema, fmt.Errorf("%s does not fit table %s: %w", w.FullName(), tb.key, err), w.FullName())
@@ -186,7 +231,14 @@ func (s *Sink) commitEvents(ctx context.Context, b *batch, tb *tableBatch) (bool
 				dead(r, reasonInvalidEvent, err, w.FullName())
 				continue
 			}
-			if err := bld.Append(value, meta); err != nil {
+			into := bld
+			if held {
+				if probe == nil {
+					probe = lakeschema.NewBuilder(memory.DefaultAllocator, sc)
+				}
+				into = probe
+			}
+			if err := into.Append(value, meta); err != nil {
 				dead(r, deadletter.ReasonIncompatibleSchema, fmt.Errorf("%s does not fit table %s: %w", w.FullName(), tb.key, err), w.FullName())
 				continue
 			}
@@ -232,14 +284,8 @@ func rowMeta(v any, r eventRow, now time.Time) (map[string]any, lakeschema.Meta,
 }
 
 // commitDeadLetters writes a dead-letter table's rows.
-func (s *Sink) commitDeadLetters(ctx context.Context, b *batch, tb *tableBatch) (bool, error) {
+func (s *Sink) commitDeadLetters(ctx context.Context, b *batch, tb *tableBatch, tbl *table.Table) (bool, error) {
 	ts := s.tables[tb.key]
-	tbl, err := s.ensure(ctx, ts, func() (*iceberg.Schema, iceberg.PartitionSpec, error) {
-		return deadLetterSchema(), deadLetterSpec(), nil
-	})
-	if err != nil {
-		return false, err
-	}
 	rows := slices.DeleteFunc(slices.Clone(tb.dead), func(d deadRow) bool {
 		return ts.holds(d.src.Topic, d.src.Partition, d.src.Offset)
 	})
@@ -267,25 +313,40 @@ func (s *Sink) commitDeadLetters(ctx context.Context, b *batch, tb *tableBatch) 
 	return s.commitTable(ctx, ts, tbl, files, onlyTopic(b.next, tb.topic), len(rows))
 }
 
-// advanceMarkers moves the markers of the consumed topics' tables this batch did not write to:
-// those lacking one of the batch's partitions, and those not advanced for MarkerInterval. It is
-// a table-property change, no snapshot: an idle table makes none. It keeps the offsets a restart
-// seeks to (the least of a topic's tables) close to where the sink is.
-func (s *Sink) advanceMarkers(ctx context.Context, b *batch, done map[string]bool) (bool, error) {
+// advanceMarkers moves to next the markers of the consumed topics' tables not in done (the
+// tables a batch wrote to) that are behind it and either lack one of its partitions, have not
+// moved for MarkerInterval, or settle is set (shutdown, partitions revoked: the next owner then
+// seeks exactly where this one stopped). It is a table-property change, no snapshot: an idle
+// table makes none. It keeps the offsets a restart seeks to (the least of a topic's tables)
+// close to where the sink is.
+func (s *Sink) advanceMarkers(ctx context.Context, next Offsets, done map[string]bool, settle bool) (bool, error) {
 	for _, key := range slices.Sorted(maps.Keys(s.tables)) {
 		ts := s.tables[key]
-		next := onlyTopic(b.next, ts.topic)
-		if done[key] || !ts.exists || len(next) == 0 {
+		n := onlyTopic(next, ts.topic)
+		if done[key] || !ts.exists || !ts.behind(n) {
 			continue
 		}
-		if !ts.lacksAny(next) && time.Since(ts.markedAt) < s.cfg.MarkerInterval {
+		if !settle && !ts.lacksAny(n) && time.Since(ts.markedAt) < s.cfg.MarkerInterval {
 			continue
 		}
-		if ok, err := s.commitTable(ctx, ts, nil, nil, next, 0); err != nil || !ok {
+		if ok, err := s.commitTable(ctx, ts, nil, nil, n, 0); err != nil || !ok {
 			return ok, err
 		}
 	}
 	return true, nil
+}
+
+// behind reports whether the marker lacks one of next's partitions or has it at a smaller
+// offset.
+func (ts *tableState) behind(next Offsets) bool {
+	for topic, ps := range next {
+		for p, off := range ps {
+			if have, ok := ts.known.Get(topic, p); !ok || have < off {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (ts *tableState) lacksAny(next Offsets) bool {

@@ -60,7 +60,7 @@ func batchOf(t *testing.T, s *Sink, partition int32, from, to int) batch {
 
 // commitBatch commits b as flush does.
 func commitBatch(s *Sink, b *batch) (bool, error) {
-	ok, err := s.commit(context.Background(), b)
+	ok, err := s.commit(context.Background(), b, false)
 	if ok && err == nil {
 		s.pos = s.pos.Overlay(b.next)
 	}

@@ -231,10 +231,10 @@ func (s *Sink) handle(ctx context.Context, cl *kgo.Client, fetches kgo.Fetches) 
 
 	if ctx.Err() != nil {
 		s.log.Info("shutting down: committing what is buffered", "records", s.batch.records, "rows", s.batch.rows)
-		return true, s.flush(ctx, cl)
+		return true, s.flush(ctx, cl, true)
 	}
 	if !time.Now().Before(s.nextCommit) || s.batch.rows >= s.cfg.MaxBufferedRows || s.batch.bytes >= s.cfg.MaxBufferedBytes {
-		return false, s.flush(ctx, cl)
+		return false, s.flush(ctx, cl, false)
 	}
 	return false, nil
 }
@@ -348,16 +348,25 @@ func wireSchemaID(v []byte) int32 {
 
 // flush commits the batch (if any) and schedules the next commit. Called with s.mu held. It runs
 // on a context that outlives ctx's cancellation, so a commit in flight at shutdown completes.
-func (s *Sink) flush(ctx context.Context, cl *kgo.Client) error {
+// settle (shutdown, partitions revoked) also brings every table's marker up to where the sink
+// is, so the next owner of the partitions reads nothing twice.
+func (s *Sink) flush(ctx context.Context, cl *kgo.Client, settle bool) error {
 	defer func() { s.nextCommit = time.Now().Add(s.cfg.CommitInterval) }()
-	if s.batch.empty() {
+	if s.batch.empty() && !settle {
 		return nil
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
 	defer cancel()
+	if s.batch.empty() {
+		ok, err := s.advanceMarkers(fctx, s.pos, nil, true)
+		if err == nil && !ok {
+			err = errRejoin
+		}
+		return err
+	}
 	b := s.batch
 	s.batch = newBatch()
-	committed, err := s.commit(fctx, &b)
+	committed, err := s.commit(fctx, &b, settle)
 	if err != nil {
 		return err
 	}
@@ -459,7 +468,7 @@ func (s *Sink) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fatal == nil && !s.rejoin {
-		err := s.flush(ctx, cl)
+		err := s.flush(ctx, cl, true)
 		switch {
 		case errors.Is(err, errRejoin):
 			s.rejoin = true
