@@ -32,18 +32,21 @@ test-unit:
 ## offered loads), bulk JSONL parse (lines/s, peak memory at 100k and 1M lines), the dashboard API
 ## on a million orders at 2,000 requests/s (OrdersAPIAtFixedLoad: order lookup, filtered paginated
 ## list), the latency from an accepted webhook to the order visible over REST (WebhookToREST), and
-## the other benchmarks. An op of a *FixedLoad benchmark is one offered request, and one of
-## WebhookToREST one webhook offered at a fixed rate, so -benchtime is how long each load is
-## offered; the reported run lasts about 1.2 × -benchtime (testing's estimate overshoots by a
-## fifth): 8s gives ~10 s per load.
+## the Iceberg sink (SinkThroughput: 200,000 orders from topic to committed table beside a raw
+## iceberg-go append of the same rows; SinkFreshness: produce → visible in a scan at 200/s with
+## the default 10 s commit interval), and the other benchmarks. An op of a *FixedLoad benchmark
+## is one offered request, and one of WebhookToREST one webhook offered at a fixed rate, so
+## -benchtime is how long each load is offered; the reported run lasts about 1.2 × -benchtime
+## (testing's estimate overshoots by a fifth): 8s gives ~10 s per load.
 bench: build
 	@set -e; envfile=$$(scripts/testenv up); \
 	  trap 'scripts/testenv down >/dev/null 2>&1 || true' EXIT; \
 	  . "$$envfile"; \
-	  $(GO) test -count=1 -run '^$$' -bench . -skip 'FixedLoad|WebhookToREST|Rebuild' -benchtime 5s ./bench/...; \
+	  $(GO) test -count=1 -run '^$$' -bench . -skip 'FixedLoad|WebhookToREST|Rebuild|Sink' -benchtime 5s ./bench/...; \
 	  $(GO) test -count=1 -run '^$$' -bench FixedLoad -benchtime 8s -timeout 30m ./bench/...; \
 	  $(GO) test -count=1 -run '^$$' -bench WebhookToREST -benchtime 8s ./bench/...; \
 	  $(GO) test -count=1 -run '^$$' -bench Rebuild -benchtime 1x -timeout 30m ./bench/...; \
+	  $(GO) test -count=1 -run '^$$' -bench Sink -benchtime 1x -timeout 30m ./bench/...; \
 	  $(GO) test -count=1 -run '^$$' -bench . -benchtime 2s ./events/
 
 ## generate: Go event types, the catalogue and schemas/README.md from the .avsc files
