@@ -223,7 +223,7 @@ func runSinkThroughput(b *testing.B) *sinkResult {
 	// B: raw iceberg-go, same rows, same schema, spec and properties, as many commits.
 	batches := max(1, int(res.sinkCommits))
 	res.rawBatches = batches
-	res.raw, res.rawDecode, res.rawFiles = runRawAppend(b, brokers, codec, topic, cfg, sinkTbl, n, batches)
+	res.raw, res.rawDecode, res.rawFiles = runRawAppend(b, brokers, codec, topic, sinkTbl, n, batches)
 	return res
 }
 
@@ -231,8 +231,7 @@ func runSinkThroughput(b *testing.B) *sinkResult {
 // into Arrow exactly as the sink does (untimed), then writes and commits each batch with plain
 // iceberg-go to a new table shaped like like (timed). It returns the time writing and
 // committing took, the time decoding took, and the number of data files.
-func runRawAppend(b *testing.B, brokers []string, codec *events.Codec, topic string, sinkCfg icebergsink.Config,
-	like *table.Table, n, batches int) (timed, decode time.Duration, files int) {
+func runRawAppend(b *testing.B, brokers []string, codec *events.Codec, topic string, like *table.Table, n, batches int) (timed, decode time.Duration, files int) {
 	ctx := context.Background()
 	cfg := icebergsink.Config{Warehouse: b.TempDir(), CatalogURL: testkit.FreshDatabaseURL(b)}
 	cat := openCatalog(b, cfg)
