@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -167,7 +168,8 @@ func (s *Sink) commitEvents(ctx context.Context, b *batch, tb *tableBatch, tbl *
 		d := newDeadRow(&kgo.Record{Topic: r.src.Topic, Partition: r.src.Partition, Offset: r.src.Offset, Timestamp: r.src.Timestamp,
 			Key: r.key, Value: r.value}, reason, cause, eventType)
 		d.headers = r.headers
-		s.addDead(b.table(dls.key, tb.topic), d)
+		tbd := b.table(dls.key, tb.topic)
+		tbd.dead = append(tbd.dead, d)
 	}
 
 	ids := slices.Sorted(maps.Keys(tb.writers))
@@ -199,57 +201,55 @@ func (s *Sink) commitEvents(ctx context.Context, b *batch, tb *tableBatch, tbl *
 		if err != nil {
 			return false, fmt.Errorf("arrow schema of %s: %w", tb.key, err)
 		}
-		bld := lakeschema.NewBuilder(memory.DefaultAllocator, sc)
-		defer bld.Release()
-		// probe checks rows the table already holds, whose dead-letter table may lack them.
-		var probe *lakeschema.Builder
-		defer func() {
-			if probe != nil {
-				probe.Release()
-			}
-		}()
-		now := time.Now()
-		for _, r := range tb.rows {
-			held := ts.holds(r.src.Topic, r.src.Partition, r.src.Offset)
-			if held && dls.holds(r.src.Topic, r.src.Partition, r.src.Offset) {
-				continue // in both tables it may go to: the batch re-read it for other tables
-			}
-			// A row the table holds may still be a dead letter the dead-letter table lacks (a
-			// crash between the two commits): it is decided again, and kept only if it is one.
-			w := tb.writers[r.schemaID]
-			if err := unfit[r.schemaID]; err != nil {
-				dead(r, deadletter.ReasonIncompatibleSchema, fmt.Errorf("%s does not fit table %s: %w", w.FullName(), tb.key, err), w.FullName())
-				continue
-			}
-			var v any
-			if err := avro.Unmarshal(w, r.value[5:], &v); err != nil {
-				dead(r, deadletter.ReasonUndecodable, fmt.Errorf("%s with schema %d: %w", w.FullName(), r.schemaID, err), w.FullName())
-				continue
-			}
-			value, meta, err := rowMeta(v, r, now)
-			if err != nil {
-				dead(r, reasonInvalidEvent, err, w.FullName())
-				continue
-			}
-			into := bld
-			if held {
-				if probe == nil {
-					probe = lakeschema.NewBuilder(memory.DefaultAllocator, sc)
+		// The rows are decoded into Arrow a chunk at a time, as the writer asks for them: its
+		// feeder runs this on its own goroutine while its workers encode the chunks before,
+		// and a batch never lives in memory as Arrow all at once.
+		var deadRows []eventRowDeath
+		records := func(yield func(arrow.RecordBatch, error) bool) {
+			bld := lakeschema.NewBuilder(memory.DefaultAllocator, sc)
+			defer bld.Release()
+			// probe checks rows the table already holds, whose dead-letter table may lack them.
+			var probe *lakeschema.Builder
+			defer func() {
+				if probe != nil {
+					probe.Release()
 				}
-				into = probe
+			}()
+			now := time.Now()
+			for i, r := range tb.rows {
+				held := ts.holds(r.src.Topic, r.src.Partition, r.src.Offset)
+				if held && dls.holds(r.src.Topic, r.src.Partition, r.src.Offset) {
+					continue // in both tables it may go to: the batch re-read it for other tables
+				}
+				// A row the table holds may still be a dead letter the dead-letter table lacks (a
+				// crash between the two commits): it is decided again, and kept only if it is one.
+				w := tb.writers[r.schemaID]
+				if reason, err := decodeInto(bld, probe, held, w, r, unfit[r.schemaID], tb.key, now, func() *lakeschema.Builder {
+					probe = lakeschema.NewBuilder(memory.DefaultAllocator, sc)
+					return probe
+				}); err != nil {
+					deadRows = append(deadRows, eventRowDeath{row: i, reason: reason, err: err})
+					continue
+				}
+				if bld.Len() >= writeChunkRows {
+					rows += bld.Len()
+					if !yield(bld.NewRecord(), nil) {
+						return
+					}
+				}
 			}
-			if err := into.Append(value, meta); err != nil {
-				dead(r, deadletter.ReasonIncompatibleSchema, fmt.Errorf("%s does not fit table %s: %w", w.FullName(), tb.key, err), w.FullName())
-				continue
+			if bld.Len() > 0 {
+				rows += bld.Len()
+				yield(bld.NewRecord(), nil)
 			}
 		}
-		if rows = bld.Len(); rows > 0 {
-			rec := bld.NewRecord()
-			files, err = writeFiles(ctx, tbl, sc, rec)
-			rec.Release()
-			if err != nil {
-				return false, fmt.Errorf("table %s: %w", tb.key, err)
-			}
+		files, err = writeFiles(ctx, tbl, sc, records)
+		if err != nil {
+			return false, fmt.Errorf("table %s: %w", tb.key, err)
+		}
+		for _, d := range deadRows {
+			r := tb.rows[d.row]
+			dead(r, d.reason, d.err, tb.writers[r.schemaID].FullName())
 		}
 	} else {
 		for _, r := range tb.rows {
@@ -259,6 +259,45 @@ func (s *Sink) commitEvents(ctx context.Context, b *batch, tb *tableBatch, tbl *
 		return true, nil
 	}
 	return s.commitTable(ctx, ts, tbl, files, onlyTopic(b.next, tb.topic), rows)
+}
+
+// writeChunkRows is how many rows are decoded into one Arrow record for the writer.
+const writeChunkRows = 4096
+
+// eventRowDeath is a row of a tableBatch (its index) that goes to the dead-letter table.
+type eventRowDeath struct {
+	row    int
+	reason string
+	err    error
+}
+
+// decodeInto decodes r and appends it to bld, or, for a row the table already holds, checks it
+// fits through probe (made by newProbe when nil); unfit is why r's schema does not fit the table
+// (nil if it does). An error is why r is a dead letter, with its reason.
+func decodeInto(bld, probe *lakeschema.Builder, held bool, w *avro.RecordSchema, r eventRow, unfit error, table string, now time.Time,
+	newProbe func() *lakeschema.Builder) (string, error) {
+	if unfit != nil {
+		return deadletter.ReasonIncompatibleSchema, fmt.Errorf("%s does not fit table %s: %w", w.FullName(), table, unfit)
+	}
+	var v any
+	if err := avro.Unmarshal(w, r.value[5:], &v); err != nil {
+		return deadletter.ReasonUndecodable, fmt.Errorf("%s with schema %d: %w", w.FullName(), r.schemaID, err)
+	}
+	value, meta, err := rowMeta(v, r, now)
+	if err != nil {
+		return reasonInvalidEvent, err
+	}
+	into := bld
+	if held {
+		if probe == nil {
+			probe = newProbe()
+		}
+		into = probe
+	}
+	if err := into.Append(value, meta); err != nil {
+		return deadletter.ReasonIncompatibleSchema, fmt.Errorf("%s does not fit table %s: %w", w.FullName(), table, err)
+	}
+	return "", nil
 }
 
 // rowMeta reads what the sink needs of a decoded event: its envelope's event id and
@@ -299,8 +338,7 @@ func (s *Sink) commitDeadLetters(ctx context.Context, b *batch, tb *tableBatch, 
 		if err != nil {
 			return false, err
 		}
-		files, err = writeFiles(ctx, tbl, sc, rec)
-		rec.Release()
+		files, err = writeFiles(ctx, tbl, sc, func(yield func(arrow.RecordBatch, error) bool) { yield(rec, nil) })
 		if err != nil {
 			return false, fmt.Errorf("table %s: %w", tb.key, err)
 		}
@@ -529,9 +567,9 @@ func offStr(off int64, ok bool) string {
 	return fmt.Sprint(off)
 }
 
-// writeFiles writes rec as Parquet data files of tbl, without committing them.
-func writeFiles(ctx context.Context, tbl *table.Table, sc *arrow.Schema, rec arrow.RecordBatch) ([]iceberg.DataFile, error) {
-	batches := func(yield func(arrow.RecordBatch, error) bool) { yield(rec, nil) }
+// writeFiles writes the records (which it releases) as Parquet data files of tbl, without
+// committing them.
+func writeFiles(ctx context.Context, tbl *table.Table, sc *arrow.Schema, batches iter.Seq2[arrow.RecordBatch, error]) ([]iceberg.DataFile, error) {
 	var files []iceberg.DataFile
 	for df, err := range table.WriteRecords(ctx, tbl, sc, batches) {
 		if err != nil {

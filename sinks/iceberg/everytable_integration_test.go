@@ -25,10 +25,34 @@ import (
 // and checks that every table PyIceberg and DuckDB read holds what the topics hold: per table
 // the same rows and the same sum of _kafka_offset, as counted from the topics by an independent
 // reader (testdata/everytable.py, with confluent-kafka).
+//
+// It runs on a local warehouse, and on an s3:// one on the test S3 server (scripts/testenv).
 func TestEveryTableReadsTheSameInEveryEngine(t *testing.T) {
+	t.Run("local", func(t *testing.T) { everyTable(t, false) })
+	t.Run("s3", func(t *testing.T) { everyTable(t, true) })
+}
+
+func everyTable(t *testing.T, onS3 bool) {
 	topics := DefaultTopics()
 	e := newEnvTopics(t, 2, topics...)
 	python := testkit.Python(t)
+	var props []string // PyIceberg's (and DuckDB's) s3 properties, as JSON
+	if onS3 {
+		s3cfg, bucket := testS3(t)
+		e.cfg.Warehouse, e.cfg.S3 = "s3://"+bucket+"/"+testkit.Unique("everytable-"), s3cfg
+		cat, err := OpenCatalog(context.Background(), e.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = closeCatalog(cat) })
+		e.cat = cat
+		b, err := json.Marshal(map[string]string{"s3.endpoint": s3cfg.Endpoint, "s3.region": s3cfg.Region,
+			"s3.access-key-id": s3cfg.AccessKeyID, "s3.secret-access-key": s3cfg.SecretAccessKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		props = append(props, string(b))
+	}
 
 	want := map[string][2]int64{} // table → rows, sum of offsets
 	var recs []*kgo.Record
@@ -110,8 +134,9 @@ func TestEveryTableReadsTheSameInEveryEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(python, "testdata/everytable.py", DefaultCatalogName, u.String(), wh,
-		strings.Join(e.brokers, ","), e.prefix, strings.Join(topics, ",")).Output()
+	args := append([]string{"testdata/everytable.py", DefaultCatalogName, u.String(), wh,
+		strings.Join(e.brokers, ","), e.prefix, strings.Join(topics, ",")}, props...)
+	out, err := exec.Command(python, args...).Output()
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {
 			t.Fatalf("everytable.py: %v\n%s", err, ee.Stderr)
@@ -132,5 +157,5 @@ func TestEveryTableReadsTheSameInEveryEngine(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d tables read alike by the topics, PyIceberg and DuckDB", len(tables))
+	t.Logf("%d tables in %s read alike by the topics, PyIceberg and DuckDB", len(tables), wh)
 }

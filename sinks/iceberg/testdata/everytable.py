@@ -9,10 +9,14 @@ and prints them as JSON: {table: {"topics": [rows, sum_offsets], "pyiceberg": [.
   * duckdb: iceberg_scan of the table's current metadata file.
 
 usage: everytable.py CATALOG_NAME SQLALCHEMY_URI WAREHOUSE BROKERS PREFIX TOPIC[,TOPIC...] [PROPS_JSON]
+
+PROPS_JSON: PyIceberg catalog properties for an s3:// warehouse (s3.endpoint, s3.region,
+s3.access-key-id, s3.secret-access-key); DuckDB gets the same as an S3 secret (path-style URLs).
 """
 import json
 import re
 import sys
+from urllib.parse import urlparse
 
 import duckdb
 import pyarrow.compute as pc
@@ -69,6 +73,13 @@ def main():
     cat = SqlCatalog(name, uri=uri, warehouse=warehouse, **props)
     con = duckdb.connect()
     con.execute("LOAD iceberg")
+    if "s3.endpoint" in props:
+        endpoint = urlparse(props["s3.endpoint"])
+        con.execute("LOAD httpfs")
+        con.execute(
+            "CREATE SECRET lake (TYPE S3, KEY_ID ?, SECRET ?, REGION ?, ENDPOINT ?, URL_STYLE 'path', USE_SSL ?)",
+            [props["s3.access-key-id"], props["s3.secret-access-key"], props.get("s3.region", "us-east-1"),
+             endpoint.netloc, endpoint.scheme == "https"])
     result = {}
     for table, counted in from_topics(brokers, prefix, topics).items():
         result.setdefault(table, {})["topics"] = list(counted)
