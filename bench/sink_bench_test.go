@@ -493,6 +493,38 @@ func BenchmarkSinkFreshness(b *testing.B) {
 	b.ReportMetric(loadAvg1(loadBefore), "load1-before")
 	fmt.Printf("sink freshness: %d OrderCreated at %d/s for %ds, default commit interval %s: produce → visible p50 %.1fs, p95 %.1fs, max %.1fs, min %.1fs (%.0f snapshots, %d table loads); load before: %s, after: %s\n",
 		total, rate, seconds, icebergsink.DefaultCommitInterval, p50, p95, mx, lat[0].Seconds(), commits, polls, loadBefore, loadAfter)
+	compactAndReport(b, watch, orderCreatedIdent)
+}
+
+// compactAndReport compacts a table the sink wrote at its default interval, as the scheduled
+// maintenance does, and reports its data files per partition-day before and after.
+func compactAndReport(b *testing.B, cat catalog.Catalog, ident table.Identifier) {
+	ctx := context.Background()
+	status := func() icebergsink.LakeTableStatus {
+		tbl, err := cat.LoadTable(ctx, ident)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := icebergsink.TableStatus(ctx, tbl)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return st
+	}
+	before := status()
+	res, err := icebergsink.CompactTable(ctx, cat, ident, icebergsink.MaintenanceOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	after := status()
+	if after.Rows != before.Rows {
+		b.Fatalf("compaction changed the rows: %d → %d", before.Rows, after.Rows)
+	}
+	b.ReportMetric(before.AvgFilesPerPartition, "files/day-before")
+	b.ReportMetric(after.AvgFilesPerPartition, "files/day-after")
+	fmt.Printf("lake compaction: %s, %d rows in %d days: data files per day max %d avg %.1f before, max %d avg %.1f after (%d files → %d, %d → %d bytes)\n",
+		strings.Join(ident, "."), after.Rows, after.Partitions, before.MaxFilesPerPartition, before.AvgFilesPerPartition,
+		after.MaxFilesPerPartition, after.AvgFilesPerPartition, before.DataFiles, after.DataFiles, res.BytesBefore, res.BytesAfter)
 }
 
 // newOrderCreatedLog is the rebuild benchmark's generator of realistic orders (a real
