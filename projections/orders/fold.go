@@ -3,21 +3,33 @@ package orders
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/storeline/storeline/projections"
+	"github.com/storeline/storeline/projections/recordset"
 )
 
-// The statements a batch is written with. Each takes the batch's rows as one JSON array.
+// Staging tables (session temporary tables, recordset.Stage) the batch's orders and lines are
+// copied into for the statements below to read.
+var (
+	ordersStage      = recordset.Stage{Name: "stage_orders", Columns: orderColumns}
+	stagedLinesStage = recordset.Stage{Name: "stage_order_line_item_snapshots", Columns: stagedLineColumns}
+)
+
+// The statements a batch is written with. They read the batch's rows from the staging tables,
+// refunds from one JSON array each.
 var (
 	// upsertOrders writes each order's version where it beats the stored one and returns the
 	// orders it wrote. The row comparison is version.beats: (updated_at, webhook — a NULL
 	// bulk_operation_id — above snapshot, bulk operation id).
 	upsertOrders = `
 INSERT INTO orders (` + orderColumns.Names("") + `, projected_at)
-SELECT ` + orderColumns.Names("r.") + `, now() FROM ` + orderColumns.Recordset("$1") + `
+SELECT ` + orderColumns.Names("r.") + `, now() FROM ` + ordersStage.From("r") + `
 ON CONFLICT (order_id) DO UPDATE SET ` + orderColumns.SetExcluded("order_id") + `, projected_at = now()
 WHERE (orders.updated_at, orders.bulk_operation_id IS NULL, COALESCE(orders.bulk_operation_id, 0))
     < (excluded.updated_at, excluded.bulk_operation_id IS NULL, COALESCE(excluded.bulk_operation_id, 0))
@@ -30,7 +42,7 @@ ON CONFLICT DO NOTHING`
 
 	stageLines = `
 INSERT INTO order_line_item_snapshots (` + stagedLineColumns.Names("") + `)
-SELECT ` + stagedLineColumns.Names("r.") + ` FROM ` + stagedLineColumns.Recordset("$1") + `
+SELECT ` + stagedLineColumns.Names("r.") + ` FROM ` + stagedLinesStage.From("r") + `
 ON CONFLICT DO NOTHING`
 
 	deleteLines = `DELETE FROM order_line_items WHERE order_id = ANY($1::bigint[])`
@@ -44,11 +56,6 @@ FROM (SELECT t.order_id, count(li.order_id)::int AS line_count, COALESCE(sum(li.
       LEFT JOIN order_line_items li ON li.order_id = t.order_id
       GROUP BY t.order_id) l
 WHERE o.order_id = l.order_id AND (o.line_count, o.units) IS DISTINCT FROM (l.line_count, l.units)`
-
-	insertLines = `
-INSERT INTO order_line_items (` + liveLineColumns.Names("") + `)
-SELECT ` + liveLineColumns.Names("r.") + ` FROM ` + liveLineColumns.Recordset("$1") + `
-ON CONFLICT (order_id, line_item_id) DO NOTHING`
 
 	// promoteSnapshotLines copies the kept-aside lines of the bulk operation that wrote each
 	// order's row into its lines; lines already there (an earlier batch promoted them) stay.
@@ -87,12 +94,16 @@ SELECT ` + refundAdjustmentColumns.Names("r.") + ` FROM ` + refundAdjustmentColu
 ON CONFLICT DO NOTHING`
 )
 
-// write applies the fold in two round trips: first what does not depend on the stored rows
+// write applies the fold in two steps: first what does not depend on the stored rows
 // (snapshots kept aside, the orders' versions, refunds), then the lines of the orders whose
-// version won.
+// version won. Each step copies its rows into the staging tables, then sends its statements in
+// one round trip.
 func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 	if f.empty() {
 		return nil
+	}
+	if err := recordset.PrepareStages(ctx, tx, ordersStage, stagedLinesStage); err != nil {
+		return err
 	}
 	b := &pgx.Batch{}
 	if len(f.snapOrder) > 0 {
@@ -103,21 +114,28 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 		b.Queue(stageSnapshots, ids, bulks, times)
 	}
 	if len(f.stagedLines) > 0 {
-		if err := queueJSON(b, stageLines, f.stagedLines); err != nil {
+		w := stagedLinesStage.Writer()
+		for _, l := range f.stagedLines {
+			bulk := l.bulkOperationID
+			writeLine(w, l.orderID, l.line, nil, &bulk)
+		}
+		if err := copyRows(ctx, tx, w); err != nil {
 			return err
 		}
+		b.Queue(stageLines)
 	}
 	var won, replaced []int64 // orders whose row this batch wrote; of them, those that had a row before
 	if len(f.versionOrder) > 0 {
-		rows := make([]orderRow, len(f.versionOrder))
-		for i, id := range f.versionOrder {
-			rows[i] = newOrderRow(f.versions[id])
+		w := ordersStage.Writer()
+		for _, id := range f.versionOrder {
+			if err := writeOrder(w, f.versions[id]); err != nil {
+				return err
+			}
 		}
-		js, err := json.Marshal(rows)
-		if err != nil {
-			return fmt.Errorf("encode orders: %w", err)
+		if err := copyRows(ctx, tx, w); err != nil {
+			return err
 		}
-		b.Queue(upsertOrders, string(js)).Query(func(rows pgx.Rows) error {
+		b.Queue(upsertOrders).Query(func(rows pgx.Rows) error {
 			var id int64
 			var inserted bool
 			_, err := pgx.ForEachRow(rows, []any{&id, &inserted}, func() error {
@@ -137,13 +155,12 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 		return fmt.Errorf("fold orders: %w", err)
 	}
 
-	b = &pgx.Batch{}
 	// promote: orders whose row a snapshot won, or that got snapshot lines, in this batch.
-	var webhookLines []lineRow
 	promote := make([]int64, 0, len(f.stagedOrders))
 	for id := range f.stagedOrders {
 		promote = append(promote, id)
 	}
+	lines := recordset.Table{Name: "order_line_items", Columns: liveLineColumns}.Writer()
 	for _, id := range won {
 		v := f.versions[id]
 		if v.bulkOperationID != nil {
@@ -152,22 +169,30 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 			}
 			continue
 		}
+		// Of a repeated line id the first is kept (writeOrder counts the lines so).
+		seen := make(map[int64]bool, len(v.order.LineItems))
 		for i := range v.order.LineItems {
-			row := newLineRow(id, &v.order.LineItems[i])
-			pos := i
-			row.Position = &pos
-			webhookLines = append(webhookLines, row)
+			li := &v.order.LineItems[i]
+			if seen[li.LineItemID] {
+				continue
+			}
+			seen[li.LineItemID] = true
+			pos := int32(i)
+			writeLine(lines, id, li, &pos, nil)
 		}
 	}
-	// A new row has no lines yet (they reference it): only a replaced version's lines go.
+	// The webhook versions' lines are copied straight into order_line_items: none of them can be
+	// there already. A new row has no lines yet (they reference it); a replaced version's lines
+	// go first, and only those (a row the batch inserted has none to delete).
 	if len(replaced) > 0 {
-		b.Queue(deleteLines, replaced)
-	}
-	if len(webhookLines) > 0 {
-		if err := queueJSON(b, insertLines, webhookLines); err != nil {
-			return err
+		if _, err := tx.Exec(ctx, deleteLines, replaced); err != nil {
+			return fmt.Errorf("fold order lines: %w", err)
 		}
 	}
+	if err := copyRows(ctx, tx, lines); err != nil {
+		return fmt.Errorf("fold order lines: %w", err)
+	}
+	b = &pgx.Batch{}
 	if len(promote) > 0 {
 		b.Queue(promoteSnapshotLines, promote)
 	}
@@ -176,7 +201,7 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 	if len(promote) > 0 {
 		b.Queue(dropSettledSnapshotLines, promote)
 	}
-	// A webhook version's row carries its line count (newOrderRow); the orders whose lines came
+	// A webhook version's row carries its line count (writeOrder); the orders whose lines came
 	// from an export are counted once the lines are in (once each: twice in unnest would double).
 	if changed := slices.Compact(slices.Sorted(slices.Values(promote))); len(changed) > 0 {
 		b.Queue(countLines, changed)
@@ -188,6 +213,16 @@ func (f *fold) write(ctx context.Context, tx pgx.Tx) error {
 		return fmt.Errorf("fold order lines: %w", err)
 	}
 	return nil
+}
+
+// copyRows copies w's rows into its table. A value its column cannot hold is the
+// record's fault, as Postgres's own error for it would be.
+func copyRows(ctx context.Context, tx pgx.Tx, w *recordset.CopyWriter) error {
+	err := w.Copy(ctx, tx)
+	if _, ok := errors.AsType[*recordset.InvalidValueError](err); ok {
+		return projections.Permanent(err)
+	}
+	return err
 }
 
 func (f *fold) queueRefunds(b *pgx.Batch) error {

@@ -105,6 +105,12 @@ func (v *version) beats(w *version) bool {
 // snapshotKey names one bulk operation's snapshot of one order.
 type snapshotKey struct{ orderID, bulkOperationID int64 }
 
+// stagedLine is a line of a bulk export, kept aside until its order's snapshot is seen.
+type stagedLine struct {
+	orderID, bulkOperationID int64
+	line                     *events.OrderLineItem
+}
+
 type stagedLineKey struct {
 	snapshotKey
 	lineItemID int64
@@ -117,7 +123,7 @@ type fold struct {
 	snapshots    map[snapshotKey]time.Time
 	snapOrder    []snapshotKey
 	lines        map[stagedLineKey]struct{}
-	stagedLines  []lineRow
+	stagedLines  []stagedLine
 	stagedOrders map[int64]struct{} // orders with a snapshot or a snapshot line in the batch
 	refunds      map[int64]struct{}
 	refundRows   []refundRows
@@ -155,10 +161,7 @@ func (f *fold) add(ev events.Event) {
 		k := stagedLineKey{snapshotKey{e.OrderID, e.BulkOperationID}, e.LineItem.LineItemID}
 		if _, ok := f.lines[k]; !ok {
 			f.lines[k] = struct{}{}
-			row := newLineRow(e.OrderID, &e.LineItem)
-			bulk := e.BulkOperationID
-			row.BulkOperationID = &bulk
-			f.stagedLines = append(f.stagedLines, row)
+			f.stagedLines = append(f.stagedLines, stagedLine{e.OrderID, e.BulkOperationID, &e.LineItem})
 		}
 		f.stagedOrders[e.OrderID] = struct{}{}
 	case *events.RefundCreated:

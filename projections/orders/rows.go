@@ -1,13 +1,16 @@
 package orders
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/storeline/storeline/events"
 	"github.com/storeline/storeline/projections/recordset"
 )
 
-// Rows as the statements of fold.go read them (jsonb_to_recordset): JSON field = column name.
+// Rows as the statements of fold.go read them: orders and lines from staging tables filled by
+// binary COPY (recordset.Stage), refunds from JSON (jsonb_to_recordset: JSON field = column name).
 
 var orderColumns = recordset.Columns{
 	{"order_id", "bigint"}, {"order_gid", "text"}, {"shop", "text"}, {"name", "text"}, {"order_number", "bigint"},
@@ -27,86 +30,73 @@ var orderColumns = recordset.Columns{
 	{"line_count", "int"}, {"units", "bigint"},
 }
 
-type orderRow struct {
-	OrderID               int64         `json:"order_id"`
-	OrderGID              string        `json:"order_gid"`
-	Shop                  string        `json:"shop"`
-	Name                  string        `json:"name"`
-	OrderNumber           int64         `json:"order_number"`
-	Currency              string        `json:"currency"`
-	PresentmentCurrency   *string       `json:"presentment_currency"`
-	TotalPrice            string        `json:"total_price"`
-	SubtotalPrice         string        `json:"subtotal_price"`
-	TotalTax              string        `json:"total_tax"`
-	TotalDiscounts        string        `json:"total_discounts"`
-	TotalShipping         *string       `json:"total_shipping"`
-	TotalLineItemsPrice   *string       `json:"total_line_items_price"`
-	CurrentTotalPrice     *string       `json:"current_total_price"`
-	CurrentSubtotalPrice  *string       `json:"current_subtotal_price"`
-	CurrentTotalTax       *string       `json:"current_total_tax"`
-	CurrentTotalDiscounts *string       `json:"current_total_discounts"`
-	FinancialStatus       *string       `json:"financial_status"`
-	FulfillmentStatus     *string       `json:"fulfillment_status"`
-	ProcessedAt           *time.Time    `json:"processed_at"`
-	CancelledAt           *time.Time    `json:"cancelled_at"`
-	CancelReason          *string       `json:"cancel_reason"`
-	ClosedAt              *time.Time    `json:"closed_at"`
-	TaxesIncluded         bool          `json:"taxes_included"`
-	Test                  bool          `json:"test"`
-	CustomerID            *int64        `json:"customer_id"`
-	CustomerGID           *string       `json:"customer_gid"`
-	SourceName            *string       `json:"source_name"`
-	Tags                  []string      `json:"tags"`
-	DiscountCodes         []string      `json:"discount_codes"`
-	PaymentGatewayNames   []string      `json:"payment_gateway_names"`
-	LocationID            *int64        `json:"location_id"`
-	LocationGID           *string       `json:"location_gid"`
-	Fulfillments          []Fulfillment `json:"fulfillments"`
-	CreatedAt             time.Time     `json:"created_at"`
-	UpdatedAt             time.Time     `json:"updated_at"`
-	BulkOperationID       *int64        `json:"bulk_operation_id"`
-	LastEventID           string        `json:"last_event_id"`
+// writeOrder writes v's row of orderColumns.
+func writeOrder(w *recordset.CopyWriter, v *version) error {
+	o := v.order
+	fulfillments := make([]Fulfillment, len(o.Fulfillments))
+	for i, f := range o.Fulfillments {
+		fulfillments[i] = newFulfillment(f)
+	}
+	js, err := json.Marshal(fulfillments)
+	if err != nil {
+		return fmt.Errorf("encode fulfillments: %w", err)
+	}
 	// LineCount and Units are a webhook version's lines (the lines it writes); a bulk snapshot's
 	// lines arrive as events of their own, and fold.go counts them once they are in (countLines).
-	LineCount int32 `json:"line_count"`
-	Units     int64 `json:"units"`
-}
-
-func newOrderRow(v *version) orderRow {
-	o := v.order
-	row := orderRow{
-		OrderID: o.OrderID, OrderGID: o.OrderGID, Shop: v.env.Shop, Name: o.Name, OrderNumber: o.OrderNumber,
-		Currency: o.Currency, PresentmentCurrency: o.PresentmentCurrency,
-		TotalPrice: recordset.Amount(o.TotalPrice), SubtotalPrice: recordset.Amount(o.SubtotalPrice), TotalTax: recordset.Amount(o.TotalTax),
-		TotalDiscounts: recordset.Amount(o.TotalDiscounts), TotalShipping: recordset.OptAmount(o.TotalShipping),
-		TotalLineItemsPrice: recordset.OptAmount(o.TotalLineItemsPrice), CurrentTotalPrice: recordset.OptAmount(o.CurrentTotalPrice),
-		CurrentSubtotalPrice: recordset.OptAmount(o.CurrentSubtotalPrice), CurrentTotalTax: recordset.OptAmount(o.CurrentTotalTax),
-		CurrentTotalDiscounts: recordset.OptAmount(o.CurrentTotalDiscounts),
-		FinancialStatus:       o.FinancialStatus, FulfillmentStatus: o.FulfillmentStatus,
-		ProcessedAt: recordset.OptUTC(o.ProcessedAt), CancelledAt: recordset.OptUTC(o.CancelledAt), CancelReason: o.CancelReason,
-		ClosedAt:      recordset.OptUTC(o.ClosedAt),
-		TaxesIncluded: o.TaxesIncluded, Test: o.Test,
-		CustomerID: o.CustomerID, CustomerGID: o.CustomerGID, SourceName: o.SourceName,
-		Tags: recordset.NonNil(o.Tags), DiscountCodes: recordset.NonNil(o.DiscountCodes), PaymentGatewayNames: recordset.NonNil(o.PaymentGatewayNames),
-		LocationID: o.LocationID, LocationGID: o.LocationGID,
-		Fulfillments: make([]Fulfillment, len(o.Fulfillments)),
-		CreatedAt:    recordset.UTC(o.CreatedAt), UpdatedAt: recordset.UTC(o.UpdatedAt),
-		BulkOperationID: v.bulkOperationID, LastEventID: v.env.EventID,
-	}
-	for i, f := range o.Fulfillments {
-		row.Fulfillments[i] = newFulfillment(f)
-	}
+	var lineCount int32
+	var units int64
 	if v.bulkOperationID == nil {
 		seen := make(map[int64]bool, len(o.LineItems))
-		for _, l := range o.LineItems {
-			if !seen[l.LineItemID] { // the lines' insert keeps the first of a repeated id
+		for i := range o.LineItems {
+			if l := &o.LineItems[i]; !seen[l.LineItemID] { // the lines' insert keeps the first of a repeated id
 				seen[l.LineItemID] = true
-				row.LineCount++
-				row.Units += int64(l.Quantity)
+				lineCount++
+				units += int64(l.Quantity)
 			}
 		}
 	}
-	return row
+	w.Row()
+	w.Int8(o.OrderID)
+	w.Text(o.OrderGID)
+	w.Text(v.env.Shop)
+	w.Text(o.Name)
+	w.Int8(o.OrderNumber)
+	w.Text(o.Currency)
+	w.OptText(o.PresentmentCurrency)
+	w.Amount(o.TotalPrice)
+	w.Amount(o.SubtotalPrice)
+	w.Amount(o.TotalTax)
+	w.Amount(o.TotalDiscounts)
+	w.OptAmount(o.TotalShipping)
+	w.OptAmount(o.TotalLineItemsPrice)
+	w.OptAmount(o.CurrentTotalPrice)
+	w.OptAmount(o.CurrentSubtotalPrice)
+	w.OptAmount(o.CurrentTotalTax)
+	w.OptAmount(o.CurrentTotalDiscounts)
+	w.OptText(o.FinancialStatus)
+	w.OptText(o.FulfillmentStatus)
+	w.OptTime(o.ProcessedAt)
+	w.OptTime(o.CancelledAt)
+	w.OptText(o.CancelReason)
+	w.OptTime(o.ClosedAt)
+	w.Bool(o.TaxesIncluded)
+	w.Bool(o.Test)
+	w.OptInt8(o.CustomerID)
+	w.OptText(o.CustomerGID)
+	w.OptText(o.SourceName)
+	w.TextArray(o.Tags)
+	w.TextArray(o.DiscountCodes)
+	w.TextArray(o.PaymentGatewayNames)
+	w.OptInt8(o.LocationID)
+	w.OptText(o.LocationGID)
+	w.JSONB(js)
+	w.Time(o.CreatedAt)
+	w.Time(o.UpdatedAt)
+	w.OptInt8(v.bulkOperationID)
+	w.UUID(v.env.EventID)
+	w.Int4(lineCount)
+	w.Int8(units)
+	return nil
 }
 
 func newFulfillment(f events.OrderFulfillment) Fulfillment {
@@ -141,42 +131,36 @@ var liveLineColumns = append(append(recordset.Columns{}, lineColumns...), record
 // stagedLineColumns adds the bulk operation that exported the line.
 var stagedLineColumns = append(append(recordset.Columns{}, lineColumns...), recordset.Column{"bulk_operation_id", "bigint"})
 
-type lineRow struct {
-	OrderID             int64   `json:"order_id"`
-	LineItemID          int64   `json:"line_item_id"`
-	LineItemGID         string  `json:"line_item_gid"`
-	ProductID           *int64  `json:"product_id"`
-	ProductGID          *string `json:"product_gid"`
-	VariantID           *int64  `json:"variant_id"`
-	VariantGID          *string `json:"variant_gid"`
-	Title               string  `json:"title"`
-	VariantTitle        *string `json:"variant_title"`
-	SKU                 *string `json:"sku"`
-	Vendor              *string `json:"vendor"`
-	Quantity            int32   `json:"quantity"`
-	CurrentQuantity     *int32  `json:"current_quantity"`
-	Currency            string  `json:"currency"`
-	Price               string  `json:"price"`
-	TotalDiscount       string  `json:"total_discount"`
-	TotalTax            *string `json:"total_tax"`
-	RequiresShipping    bool    `json:"requires_shipping"`
-	Taxable             bool    `json:"taxable"`
-	GiftCard            bool    `json:"gift_card"`
-	FulfillableQuantity *int32  `json:"fulfillable_quantity"`
-	FulfillmentStatus   *string `json:"fulfillment_status"`
-	Position            *int    `json:"position,omitempty"`
-	BulkOperationID     *int64  `json:"bulk_operation_id,omitempty"`
-}
-
-func newLineRow(orderID int64, li *events.OrderLineItem) lineRow {
-	return lineRow{
-		OrderID: orderID, LineItemID: li.LineItemID, LineItemGID: li.LineItemGID,
-		ProductID: li.ProductID, ProductGID: li.ProductGID, VariantID: li.VariantID, VariantGID: li.VariantGID,
-		Title: li.Title, VariantTitle: li.VariantTitle, SKU: li.SKU, Vendor: li.Vendor,
-		Quantity: li.Quantity, CurrentQuantity: li.CurrentQuantity, Currency: li.Price.CurrencyCode,
-		Price: recordset.Amount(li.Price), TotalDiscount: recordset.Amount(li.TotalDiscount), TotalTax: recordset.OptAmount(li.TotalTax),
-		RequiresShipping: li.RequiresShipping, Taxable: li.Taxable, GiftCard: li.GiftCard,
-		FulfillableQuantity: li.FulfillableQuantity, FulfillmentStatus: li.FulfillmentStatus,
+// writeLine writes li's row of lineColumns, then position (liveLineColumns) or the bulk
+// operation (stagedLineColumns).
+func writeLine(w *recordset.CopyWriter, orderID int64, li *events.OrderLineItem, position *int32, bulkOperationID *int64) {
+	w.Row()
+	w.Int8(orderID)
+	w.Int8(li.LineItemID)
+	w.Text(li.LineItemGID)
+	w.OptInt8(li.ProductID)
+	w.OptText(li.ProductGID)
+	w.OptInt8(li.VariantID)
+	w.OptText(li.VariantGID)
+	w.Text(li.Title)
+	w.OptText(li.VariantTitle)
+	w.OptText(li.SKU)
+	w.OptText(li.Vendor)
+	w.Int4(li.Quantity)
+	w.OptInt4(li.CurrentQuantity)
+	w.Text(li.Price.CurrencyCode)
+	w.Amount(li.Price)
+	w.Amount(li.TotalDiscount)
+	w.OptAmount(li.TotalTax)
+	w.Bool(li.RequiresShipping)
+	w.Bool(li.Taxable)
+	w.Bool(li.GiftCard)
+	w.OptInt4(li.FulfillableQuantity)
+	w.OptText(li.FulfillmentStatus)
+	if position != nil {
+		w.Int4(*position)
+	} else {
+		w.OptInt8(bulkOperationID)
 	}
 }
 
