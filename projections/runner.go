@@ -136,6 +136,9 @@ func (r *Runner) resolveVersion(ctx context.Context) error {
 // when ctx ends is finished and committed first.
 func (r *Runner) Run(ctx context.Context) error {
 	if err := r.resolveVersion(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting: nothing read, nothing to checkpoint
+		}
 		if errors.Is(err, errVersionEnded) {
 			r.log.Info("projection version ended", "err", err)
 			return nil
