@@ -90,10 +90,19 @@ func RebuildProjection(ctx context.Context, cfg *config.Config, log *slog.Logger
 	fmt.Fprintf(progress, "rebuilding %s as version %d (tables in schema %s)\n", name, v.Version, v.Schema)
 
 	runCtx, stopRunner := context.WithCancel(ctx)
-	defer stopRunner()
 	runner := projections.NewRunner(projections.Config{Brokers: ops.svc.Brokers, TopicPrefix: cfg.TopicPrefix, Version: v.Version}, proj, ops.svc.Pool, codec, nil, log)
 	runErr := make(chan error, 1)
 	go func() { runErr <- runner.Run(runCtx) }()
+	runnerEnded := false
+	// The runner shares the version's consumer group with the projector role's: it must leave
+	// the group before the process exits, or its partitions wait a session timeout before the
+	// projector's runner gets them (updates after the promotion would wait as long).
+	defer func() {
+		stopRunner()
+		if !runnerEnded {
+			<-runErr
+		}
+	}()
 
 	cl, err := kgo.NewClient(kgo.SeedBrokers(ops.svc.Brokers...))
 	if err != nil {
@@ -142,6 +151,7 @@ func RebuildProjection(ctx context.Context, cfg *config.Config, log *slog.Logger
 		case <-ctx.Done():
 			return v, ctx.Err()
 		case err := <-runErr:
+			runnerEnded = true
 			if err == nil {
 				err = errors.New("the rebuild's runner stopped (the version was aborted?)")
 			}
