@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -149,12 +150,16 @@ func (r *Runner) Run(ctx context.Context) error {
 	for t := range r.topics {
 		topics = append(topics, t)
 	}
+	// Set when a rebalance waits for this member to allow it: the runner then stops polling
+	// ahead (see below) so that the rebalance goes on after the batch in hand.
+	var rebalanceWaiting atomic.Bool
 	opts := append([]kgo.Opt{
 		kgo.SeedBrokers(r.cfg.Brokers...),
 		kgo.ConsumerGroup(r.Group()),
 		kgo.ConsumeTopics(topics...),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
+		kgo.OnPartitionsCallbackBlocked(func(context.Context, *kgo.Client) { rebalanceWaiting.Store(true) }),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		// Transaction markers (the outbox relay writes publication in transactions) come through
 		// so that the checkpoint passes them too: otherwise a caught-up projection would show a
@@ -174,21 +179,39 @@ func (r *Runner) Run(ctx context.Context) error {
 	go r.watch(watchCtx, kadm.NewClient(cl), r.cfg.WatchInterval)
 	r.log.Info("projection running", "group", r.Group(), "topics", topics)
 
+	// While a batch is applied, the next one is polled and decoded: Postgres and the decoding
+	// work side by side. Both batches are polled without a rebalance in between (rebalances
+	// wait from a poll until AllowRebalance), so the partitions of both are still this member's
+	// when they commit. Polling ahead stops when a rebalance waits, or after maxPollAhead: the
+	// batch in hand is then applied alone and the rebalance allowed.
+	var next *polled
+	allowed := time.Now()
 	for {
-		fetches := cl.PollRecords(ctx, r.cfg.MaxBatch)
-		if fetches.IsClientClosed() || ctx.Err() != nil && fetches.Empty() {
-			cl.AllowRebalance()
-			return nil
-		}
-		fetches.EachError(func(topic string, p int32, err error) {
-			if !errors.Is(err, context.Canceled) {
-				r.log.Warn("fetch error", "topic", topic, "partition", p, "err", err)
+		b := next
+		next = nil
+		if b == nil {
+			fetches := cl.PollRecords(ctx, r.cfg.MaxBatch)
+			if fetches.IsClientClosed() || ctx.Err() != nil && fetches.Empty() {
+				cl.AllowRebalance()
+				return nil
 			}
-		})
-		recs := fetches.Records()
-		if len(recs) > 0 {
+			b = r.decodeFetches(ctx, fetches)
+		}
+		if b != nil {
+			var ahead chan *polled
+			stopPolling := func() {}
+			if !rebalanceWaiting.Load() && time.Since(allowed) < maxPollAhead && ctx.Err() == nil {
+				pctx, cancel := context.WithCancel(ctx)
+				ahead, stopPolling = make(chan *polled, 1), cancel
+				go func() { ahead <- r.decodeFetches(ctx, cl.PollRecords(pctx, r.cfg.MaxBatch)) }()
+			}
 			// Finish the batch even if ctx ends meanwhile: shutdown drains, it does not abandon.
-			if err := r.applyWithRetry(context.WithoutCancel(ctx), ctx, recs); err != nil {
+			err := r.applyWithRetry(context.WithoutCancel(ctx), ctx, b.recs, b.items)
+			stopPolling() // a poll still waiting for records returns now, without any
+			if ahead != nil {
+				next = <-ahead
+			}
+			if err != nil {
 				cl.AllowRebalance()
 				if errors.Is(err, errVersionEnded) {
 					r.log.Info("projection version ended: stopping", "version", r.version.Version)
@@ -196,12 +219,47 @@ func (r *Runner) Run(ctx context.Context) error {
 				}
 				return err
 			}
-			if err := cl.CommitRecords(ctx, recs...); err != nil && ctx.Err() == nil {
+			if err := cl.CommitRecords(ctx, b.recs...); err != nil && ctx.Err() == nil {
 				r.log.Debug("commit group offsets (lag reporting only)", "err", err)
 			}
 		}
-		cl.AllowRebalance()
+		if ctx.Err() != nil {
+			next = nil // stopping: a batch polled ahead stays uncommitted for the next start
+		}
+		if next == nil {
+			rebalanceWaiting.Store(false)
+			cl.AllowRebalance()
+			allowed = time.Now()
+		}
 	}
+}
+
+// maxPollAhead bounds how long the runner polls ahead (see Run) without allowing a rebalance.
+const maxPollAhead = 5 * time.Second
+
+// polled is a batch polled and decoded, not yet applied.
+type polled struct {
+	recs  []*kgo.Record
+	items []item
+}
+
+// decodeFetches decodes a poll's records; nil when there are none, or when stop ended first
+// (the records stay uncommitted for the next start).
+func (r *Runner) decodeFetches(stop context.Context, fetches kgo.Fetches) *polled {
+	fetches.EachError(func(topic string, p int32, err error) {
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, kgo.ErrClientClosed) {
+			r.log.Warn("fetch error", "topic", topic, "partition", p, "err", err)
+		}
+	})
+	recs := fetches.Records()
+	if len(recs) == 0 {
+		return nil
+	}
+	items, ok := r.decode(context.WithoutCancel(stop), stop, recs)
+	if !ok {
+		return nil
+	}
+	return &polled{recs: recs, items: items}
 }
 
 // item is one record of a batch: an event to apply, or a record that only moves the checkpoint
@@ -237,7 +295,8 @@ const maxBatchAttempts = 3
 // after a fix (storeline dlq replay) changes nothing a newer version already set.
 //
 // It gives up only when stop ends (shutdown), leaving the batch uncommitted for the next start.
-func (r *Runner) applyWithRetry(ctx, stop context.Context, recs []*kgo.Record) error {
+// items are recs decoded (decode).
+func (r *Runner) applyWithRetry(ctx, stop context.Context, recs []*kgo.Record, items []item) error {
 	oldest := recs[0].Timestamp
 	for _, rec := range recs {
 		if rec.Timestamp.Before(oldest) {
@@ -245,10 +304,6 @@ func (r *Runner) applyWithRetry(ctx, stop context.Context, recs []*kgo.Record) e
 		}
 	}
 	r.m.batchStarted(oldest)
-	items, ok := r.decode(ctx, stop, recs)
-	if !ok {
-		return nil // stopping: the batch stays uncommitted for the next start
-	}
 	_, err := r.applyItems(ctx, stop, items, len(items) > 1)
 	return err
 }
