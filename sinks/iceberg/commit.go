@@ -195,7 +195,7 @@ func (s *Sink) commitEvents(ctx context.Context, b *batch, tb *tableBatch, tbl *
 	}
 
 	var files []iceberg.DataFile
-	rows := 0
+	written := 0
 	if tbl != nil {
 		sc, err := table.SchemaToArrowSchema(tbl.Schema(), nil, true, false)
 		if err != nil {
@@ -206,13 +206,13 @@ func (s *Sink) commitEvents(ctx context.Context, b *batch, tb *tableBatch, tbl *
 		// and a batch never lives in memory as Arrow all at once.
 		var deadRows []eventRowDeath
 		records := func(yield func(arrow.RecordBatch, error) bool) {
-			bld := lakeschema.NewBuilder(memory.DefaultAllocator, sc)
-			defer bld.Release()
+			rows := newAppender(sc)
+			defer rows.release()
 			// probe checks rows the table already holds, whose dead-letter table may lack them.
-			var probe *lakeschema.Builder
+			var probe *appender
 			defer func() {
 				if probe != nil {
-					probe.Release()
+					probe.release()
 				}
 			}()
 			now := time.Now()
@@ -223,24 +223,28 @@ func (s *Sink) commitEvents(ctx context.Context, b *batch, tb *tableBatch, tbl *
 				}
 				// A row the table holds may still be a dead letter the dead-letter table lacks (a
 				// crash between the two commits): it is decided again, and kept only if it is one.
+				into := rows
+				if held {
+					if probe == nil {
+						probe = newAppender(sc)
+					}
+					into = probe
+				}
 				w := tb.writers[r.schemaID]
-				if reason, err := decodeInto(bld, probe, held, w, r, unfit[r.schemaID], tb.key, now, func() *lakeschema.Builder {
-					probe = lakeschema.NewBuilder(memory.DefaultAllocator, sc)
-					return probe
-				}); err != nil {
+				if reason, err := into.append(w, r, unfit[r.schemaID], tb.key, now); err != nil {
 					deadRows = append(deadRows, eventRowDeath{row: i, reason: reason, err: err})
 					continue
 				}
-				if bld.Len() >= writeChunkRows {
-					rows += bld.Len()
-					if !yield(bld.NewRecord(), nil) {
+				if rows.bld.Len() >= writeChunkRows {
+					written += rows.bld.Len()
+					if !yield(rows.bld.NewRecord(), nil) {
 						return
 					}
 				}
 			}
-			if bld.Len() > 0 {
-				rows += bld.Len()
-				yield(bld.NewRecord(), nil)
+			if rows.bld.Len() > 0 {
+				written += rows.bld.Len()
+				yield(rows.bld.NewRecord(), nil)
 			}
 		}
 		files, err = writeFiles(ctx, tbl, sc, records)
@@ -258,7 +262,7 @@ func (s *Sink) commitEvents(ctx context.Context, b *batch, tb *tableBatch, tbl *
 		}
 		return true, nil
 	}
-	return s.commitTable(ctx, ts, tbl, files, onlyTopic(b.next, tb.topic), rows)
+	return s.commitTable(ctx, ts, tbl, files, onlyTopic(b.next, tb.topic), written)
 }
 
 // writeChunkRows is how many rows are decoded into one Arrow record for the writer.
@@ -271,55 +275,48 @@ type eventRowDeath struct {
 	err    error
 }
 
-// decodeInto decodes r and appends it to bld, or, for a row the table already holds, checks it
-// fits through probe (made by newProbe when nil); unfit is why r's schema does not fit the table
-// (nil if it does). An error is why r is a dead letter, with its reason.
-func decodeInto(bld, probe *lakeschema.Builder, held bool, w *avro.RecordSchema, r eventRow, unfit error, table string, now time.Time,
-	newProbe func() *lakeschema.Builder) (string, error) {
+// appender appends rows to a Builder straight from their Avro bodies, with one decoder per
+// writer schema.
+type appender struct {
+	bld     *lakeschema.Builder
+	decs    map[uint32]*lakeschema.Decoder
+	decErrs map[uint32]error
+}
+
+func newAppender(sc *arrow.Schema) *appender {
+	return &appender{bld: lakeschema.NewBuilder(memory.DefaultAllocator, sc), decs: map[uint32]*lakeschema.Decoder{}, decErrs: map[uint32]error{}}
+}
+
+func (a *appender) release() { a.bld.Release() }
+
+// append appends r, written with w; unfit is why w does not fit the table (nil if it does). An
+// error is why r is a dead letter, with its reason.
+func (a *appender) append(w *avro.RecordSchema, r eventRow, unfit error, table string, now time.Time) (string, error) {
+	if unfit == nil {
+		unfit = a.decErrs[r.schemaID]
+	}
 	if unfit != nil {
 		return deadletter.ReasonIncompatibleSchema, fmt.Errorf("%s does not fit table %s: %w", w.FullName(), table, unfit)
 	}
-	var v any
-	if err := avro.Unmarshal(w, r.value[5:], &v); err != nil {
+	dec, ok := a.decs[r.schemaID]
+	if !ok {
+		var err error
+		if dec, err = a.bld.NewDecoder(w); err != nil {
+			a.decErrs[r.schemaID] = err
+			return deadletter.ReasonIncompatibleSchema, fmt.Errorf("%s does not fit table %s: %w", w.FullName(), table, err)
+		}
+		a.decs[r.schemaID] = dec
+	}
+	// The event id and occurred_at come from the body's envelope.
+	m := lakeschema.Meta{Topic: r.src.Topic, Partition: r.src.Partition, Offset: r.src.Offset, Timestamp: r.src.Timestamp,
+		SchemaID: int32(r.schemaID), IngestedAt: now}
+	if err := dec.AppendAvro(r.value[5:], m); err != nil {
+		if errors.Is(err, lakeschema.ErrNotAnEvent) {
+			return reasonInvalidEvent, err
+		}
 		return deadletter.ReasonUndecodable, fmt.Errorf("%s with schema %d: %w", w.FullName(), r.schemaID, err)
 	}
-	value, meta, err := rowMeta(v, r, now)
-	if err != nil {
-		return reasonInvalidEvent, err
-	}
-	into := bld
-	if held {
-		if probe == nil {
-			probe = newProbe()
-		}
-		into = probe
-	}
-	if err := into.Append(value, meta); err != nil {
-		return deadletter.ReasonIncompatibleSchema, fmt.Errorf("%s does not fit table %s: %w", w.FullName(), table, err)
-	}
 	return "", nil
-}
-
-// rowMeta reads what the sink needs of a decoded event: its envelope's event id and
-// occurred_at.
-func rowMeta(v any, r eventRow, now time.Time) (map[string]any, lakeschema.Meta, error) {
-	value, ok := v.(map[string]any)
-	if !ok {
-		return nil, lakeschema.Meta{}, fmt.Errorf("decoded to %T, not a record", v)
-	}
-	env, ok := value["envelope"].(map[string]any)
-	if !ok {
-		return nil, lakeschema.Meta{}, errors.New("no envelope")
-	}
-	id, _ := env["event_id"].(string)
-	at, ok := env["occurred_at"].(time.Time)
-	if id == "" || !ok {
-		return nil, lakeschema.Meta{}, errors.New("the envelope has no event_id or occurred_at")
-	}
-	return value, lakeschema.Meta{
-		Topic: r.src.Topic, Partition: r.src.Partition, Offset: r.src.Offset, Timestamp: r.src.Timestamp,
-		EventID: id, SchemaID: int32(r.schemaID), OccurredAt: at, IngestedAt: now,
-	}, nil
 }
 
 // commitDeadLetters writes a dead-letter table's rows.

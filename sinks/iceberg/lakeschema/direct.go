@@ -101,15 +101,15 @@ func (d *Decoder) AppendAvro(body []byte, m Meta) error {
 	var id []byte
 	if m.EventID == "" {
 		if !d.env.idSet {
-			return fmt.Errorf("lakeschema: column %s: no event id in Meta and no envelope.event_id in the body", ColEventID)
+			return fmt.Errorf("lakeschema: column %s: %w: no event id in Meta and no envelope.event_id in the body", ColEventID, ErrNotAnEvent)
 		}
 		if id = body[d.env.idStart:d.env.idEnd]; len(id) == 0 {
-			return fmt.Errorf("lakeschema: column %s: empty event id", ColEventID)
+			return fmt.Errorf("lakeschema: column %s: %w: empty event id", ColEventID, ErrNotAnEvent)
 		}
 	}
 	if m.OccurredAt.IsZero() {
 		if !d.env.occSet {
-			return fmt.Errorf("lakeschema: column %s: no occurred_at in Meta and no envelope.occurred_at in the body", ColOccurredAt)
+			return fmt.Errorf("lakeschema: column %s: %w: no occurred_at in Meta and no envelope.occurred_at in the body", ColOccurredAt, ErrNotAnEvent)
 		}
 		m.OccurredAt = time.UnixMicro(d.env.occurred).UTC()
 	}
@@ -143,6 +143,10 @@ type reader struct {
 	buf []byte
 	pos int
 }
+
+// ErrNotAnEvent is what AppendAvro wraps when the body decodes but has no envelope with an event
+// id and an occurred_at (and Meta gives none).
+var ErrNotAnEvent = errors.New("not an event")
 
 var (
 	errTruncated = errors.New("body truncated")
