@@ -189,7 +189,7 @@ func (s *Sink) commitEvents(ctx context.Context, b *batch, tb *tableBatch, tbl *
 			unfit[id] = err
 			continue
 		}
-		if tbl, err = evolve(ctx, tbl, sc); err != nil {
+		if tbl, err = evolve(ctx, s.cat, tbl, sc); err != nil {
 			return false, err
 		}
 	}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/hamba/avro/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -212,4 +214,69 @@ func TestCommitOfSkippedRecordsAdvancesOffsets(t *testing.T) {
 	if at.NumRows() != 3 {
 		t.Fatalf("table has %d rows, want 3", at.NumRows())
 	}
+}
+
+// TestEvolveRetriesOnConflict: two sink instances add the same new column at the same moment,
+// each from the table as it read it; the one whose commit conflicts reloads and finds the
+// column there.
+func TestEvolveRetriesOnConflict(t *testing.T) {
+	cfg, _ := commitCfg(t)
+	cat, err := OpenCatalog(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeCatalog(cat)
+	ctx := context.Background()
+	codec := newTestCodec(t, "t.")
+	k, _ := codec.Catalogue().Kind(events.TypeOrderCreated)
+	v1 := k.Schema.(*avro.RecordSchema)
+	sc, spec, err := eventSchema(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := createTable(ctx, cat, orderCreated, sc, spec, tableProperties("g", Offsets{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := avro.NewRecordSchema(v1.Name(), v1.Namespace(), append(slices.Clone(v1.Fields()),
+		mustField(t, "gift_message", avro.NewNullSchema(), avro.NewPrimitiveSchema(avro.String, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := eventSchema(v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := evolve(ctx, cat, tbl, want) // both from the same, older table
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh, err := cat.LoadTable(ctx, orderCreated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fresh.Schema().FindFieldByName("gift_message"); !ok {
+		t.Fatal("no gift_message column")
+	}
+}
+
+func mustField(t *testing.T, name string, types ...avro.Schema) *avro.Field {
+	t.Helper()
+	u, err := avro.NewUnionSchema(types)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := avro.NewField(name, u, avro.WithDefault(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

@@ -481,9 +481,10 @@ func CompactTable(ctx context.Context, cat catalog.Catalog, ident table.Identifi
 // isConflict reports whether a commit failed because the table moved since it was read, without
 // writing anything: a failed compare-and-swap (ErrCommitFailed), or a requirement the catalog
 // checked against the current metadata before swapping (the SQL catalog returns those
-// unwrapped, e.g. `requirement failed: branch "main" has changed`).
+// unwrapped, e.g. `requirement failed: branch "main" has changed` or `Requirement failed:
+// current schema id has changed`).
 func isConflict(err error) bool {
-	return errors.Is(err, table.ErrCommitFailed) || strings.Contains(err.Error(), "requirement failed:")
+	return errors.Is(err, table.ErrCommitFailed) || strings.Contains(strings.ToLower(err.Error()), "requirement failed:")
 }
 
 // commitRewrite commits the compaction results as one replace snapshot on tbl's current

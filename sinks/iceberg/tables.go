@@ -83,20 +83,30 @@ func createTable(ctx context.Context, cat catalog.Catalog, ident table.Identifie
 }
 
 // evolve adds to tbl the columns of want it lacks (optional, by name), in one commit; a table
-// that has them all is returned as it is.
-func evolve(ctx context.Context, tbl *table.Table, want *iceberg.Schema) (*table.Table, error) {
-	if !lacksColumns(tbl.Schema(), want) {
-		return tbl, nil
+// that has them all is returned as it is. Another writer changing the table meanwhile (a sink
+// instance adding the same columns, a compaction) fails the commit: it is tried again on the
+// reloaded table.
+func evolve(ctx context.Context, cat catalog.Catalog, tbl *table.Table, want *iceberg.Schema) (*table.Table, error) {
+	for attempt := 1; ; attempt++ {
+		if !lacksColumns(tbl.Schema(), want) {
+			return tbl, nil
+		}
+		txn := tbl.NewTransaction()
+		if err := txn.UpdateSchema(true, false).UnionByNameWith(want).Commit(); err != nil {
+			return nil, fmt.Errorf("evolve schema of %v: %w", tbl.Identifier(), err)
+		}
+		evolved, err := txn.Commit(ctx)
+		if err == nil {
+			return evolved, nil
+		}
+		ident := tbl.Identifier()
+		if !isConflict(err) || attempt >= maxCommitAttempts {
+			return nil, fmt.Errorf("commit schema of %v: %w", ident, err)
+		}
+		if tbl, err = cat.LoadTable(ctx, ident); err != nil {
+			return nil, fmt.Errorf("reload %v: %w", ident, err)
+		}
 	}
-	txn := tbl.NewTransaction()
-	if err := txn.UpdateSchema(true, false).UnionByNameWith(want).Commit(); err != nil {
-		return nil, fmt.Errorf("evolve schema of %v: %w", tbl.Identifier(), err)
-	}
-	evolved, err := txn.Commit(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("commit schema of %v: %w", tbl.Identifier(), err)
-	}
-	return evolved, nil
 }
 
 // lacksColumns reports whether want has a column, at any depth, that have has not.
