@@ -212,7 +212,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
-		g.Go(func() error { return sink.Run(gctx) })
+		g.Go(func() error { return runSink(gctx, sink, log) })
 	}
 
 	if cfg.Has(config.RoleScheduler) || cfg.Has(config.RoleWorkflows) {
@@ -381,5 +381,25 @@ func IcebergCatalogConfig(cfg *config.Config, dbURL string) icebergsink.Config {
 			PathStyle:       cfg.S3PathStyle,
 			CompatMode:      cfg.S3CompatMode,
 		},
+	}
+}
+
+// runSink runs the Iceberg sink until ctx ends, starting it again after a failure (the catalog
+// or the object store unreachable, a commit failing time after time) with a growing pause: it
+// resumes from the tables' offsets, and the other roles of the process go on meanwhile.
+func runSink(ctx context.Context, sink *icebergsink.Sink, log *slog.Logger) error {
+	pause := time.Second
+	for {
+		err := sink.Run(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		log.Error("iceberg sink failed; starting it again", "err", err, "in", pause)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Minute)
 	}
 }

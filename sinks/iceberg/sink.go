@@ -120,7 +120,7 @@ func New(cfg Config, codec *events.Codec, dd *dedup.Store, reg prometheus.Regist
 // Run consumes until ctx is done, then commits what it buffered and returns nil. It returns an
 // error when the catalog cannot be opened or a commit keeps failing (after maxCommitAttempts);
 // whatever it had not committed is consumed again by the next Run, from the offsets in the
-// tables, so the caller may simply run it again. Call Run once per Sink.
+// tables, so the caller may simply run it again (not two Runs of one Sink at once).
 func (s *Sink) Run(ctx context.Context) error {
 	cat, err := OpenCatalog(ctx, s.cfg)
 	if err != nil {
