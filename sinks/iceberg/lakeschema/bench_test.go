@@ -100,3 +100,29 @@ func BenchmarkAppendAvroValidateOrderCreated(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendAvroRecordOrderCreated is the sink's loop: per op, 4096 realistic orders
+// appended with a Decoder, then NewRecord (the record released); ns/row is what matters.
+func BenchmarkAppendAvroRecordOrderCreated(b *testing.B) {
+	k, _, body := realisticOrderCreated(b, 3)
+	bld := NewBuilder(memory.DefaultAllocator, arrowSchema(b, mustSchema(b, k.Schema)))
+	defer bld.Release()
+	d, err := bld.NewDecoder(k.Schema.(*avro.RecordSchema))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := testMeta(0)
+	m.EventID, m.OccurredAt = "", time.Time{}
+	const rows = 4096
+	b.SetBytes(int64(len(body)) * rows)
+	b.ReportAllocs()
+	for b.Loop() {
+		for range rows {
+			if err := d.AppendAvro(body, m); err != nil {
+				b.Fatal(err)
+			}
+		}
+		bld.NewRecord().Release()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+}

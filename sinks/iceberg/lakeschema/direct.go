@@ -120,6 +120,9 @@ func (d *Decoder) AppendAvro(body []byte, m Meta) error {
 	if err := checkMeta(&d.m); err != nil {
 		return err
 	}
+	if b.grow {
+		b.reserve()
+	}
 	for i := range b.cols {
 		c := &b.cols[i]
 		if c.meta == nil {

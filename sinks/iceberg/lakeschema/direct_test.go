@@ -697,3 +697,90 @@ func releasedByType(t testing.TB) map[string][]*avro.RecordSchema {
 	}
 	return out
 }
+
+// TestNewRecordReservesLastSizes: builders reused across records (each reserving, at its next
+// row, what the last record needed: more, fewer and differently sized rows) make the records
+// fresh builders make, through Append and AppendAvro; the reservations cover the last record;
+// a builder holds no memory after NewRecord until a row comes, and frees it all on Release.
+func TestNewRecordReservesLastSizes(t *testing.T) {
+	s := avro.MustParse(allTypes).(*avro.RecordSchema)
+	asc := arrowSchema(t, mustSchema(t, s))
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+
+	small := allTypesValue()
+	small["sl"], small["sr"], small["nrec"], small["nm"], small["narr"], small["ns"], small["nby"] = "", "", nil, nil, nil, nil, nil
+	large := allTypesValue()
+	many := map[string]any{}
+	for i := range 40 {
+		many[fmt.Sprintf("k%02d", i)] = i
+	}
+	large["m"], large["sl"], large["sr"] = many, strings.Repeat("x", 3000), strings.Repeat("é", 500)
+	bodies := map[string][]byte{"all": marshal(t, s, allTypesValue()), "small": marshal(t, s, small), "big": marshal(t, s, large)}
+	rounds := [][]string{
+		{"all", "small", "big"},
+		{"big", "big", "big", "big", "all"},
+		{"small"},
+		{"big", "all", "small", "big", "big", "big", "big"},
+		{"all", "all"},
+	}
+
+	gb, db := NewBuilder(mem, asc), NewBuilder(mem, asc)
+	d, err := db.NewDecoder(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r, names := range rounds {
+		var round [][]byte
+		var metas []Meta
+		for i, n := range names {
+			round = append(round, bodies[n])
+			metas = append(metas, testMeta(10*r+i))
+		}
+		want, fresh := buildBoth(t, mem, asc, s, round, metas)
+		sameRecords(t, want, fresh)
+		fresh.Release()
+		for i, body := range round {
+			var v any
+			if err := avro.Unmarshal(s, body, &v); err != nil {
+				t.Fatal(err)
+			}
+			value := v.(map[string]any)
+			if err := gb.Append(value, genericMeta(t, value, metas[i])); err != nil {
+				t.Fatalf("round %d: Append row %d: %v", r, i, err)
+			}
+			if err := d.AppendAvro(body, metas[i]); err != nil {
+				t.Fatalf("round %d: AppendAvro row %d: %v", r, i, err)
+			}
+			if i == 0 && r > 0 {
+				for _, b := range []*Builder{gb, db} {
+					for _, sz := range b.sizes {
+						if sz.b.Cap() < sz.n {
+							t.Errorf("round %d: a %s builder has room for %d values, the last record had %d", r, sz.b.Type(), sz.b.Cap(), sz.n)
+						}
+						if sz.data == nil {
+							continue
+						}
+						if c := sz.data.(interface{ DataCap() int }).DataCap(); c < sz.bytes {
+							t.Errorf("round %d: a %s builder has room for %d bytes, the last record had %d", r, sz.b.Type(), c, sz.bytes)
+						}
+					}
+				}
+			}
+		}
+		for _, b := range []*Builder{gb, db} {
+			got := b.NewRecord()
+			sameRecords(t, want, got)
+			got.Release()
+		}
+		want.Release()
+		if n := mem.CurrentAlloc(); n != 0 {
+			t.Fatalf("round %d: the builders hold %d bytes after NewRecord", r, n)
+		}
+	}
+	if err := d.AppendAvro(bodies["big"], testMeta(99)); err != nil {
+		t.Fatal(err)
+	}
+	gb.Release()
+	db.Release()
+}
