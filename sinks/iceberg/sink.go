@@ -171,6 +171,11 @@ func (s *Sink) session(ctx context.Context) error {
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// A catching-up sink reads large records (orders are ~9 kB) as fast as it writes:
+		// fetches of up to 8 MiB per partition, 24 MiB in all, instead of franz-go's 1 MiB per
+		// partition. Bounded memory is the batch limits' job (MaxBufferedBytes).
+		kgo.FetchMaxPartitionBytes(8<<20),
+		kgo.FetchMaxBytes(24<<20),
 		kgo.AdjustFetchOffsetsFn(s.adjustOffsets),
 		kgo.OnPartitionsRevoked(s.onRevoked),
 		kgo.OnPartitionsLost(s.onRevoked),
