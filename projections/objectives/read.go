@@ -127,30 +127,23 @@ func scanObjective(row pgx.Row) (Objective, error) {
 
 // List returns the shop's objectives that q selects, oldest first.
 func (r *Reader) List(ctx context.Context, q ListQuery) ([]Objective, error) {
-	rows, err := r.pool.Query(ctx, selectObjective+`
+	os, err := recordset.All(ctx, r.pool, scanObjective, selectObjective+`
 WHERE shop = $1 AND ($2 = '' OR scope_type = $2) AND ($3 = '' OR scope_id = $3) AND ($4 OR removed_at IS NULL)
 ORDER BY created_at, objective_id`, q.Shop, q.ScopeType, q.ScopeID, q.IncludeRemoved)
 	if err != nil {
 		return nil, fmt.Errorf("list objectives: %w", err)
 	}
-	os, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Objective, error) { return scanObjective(row) })
-	if err != nil {
-		return nil, fmt.Errorf("list objectives: %w", err)
-	}
-	return recordset.NonNil(os), nil
+	return os, nil
 }
 
 // Get returns an objective's newest version, or its tombstone, by id.
 func (r *Reader) Get(ctx context.Context, id string) (*Objective, error) {
-	if !recordset.IsUUID(id) {
-		return nil, ErrNotFound
-	}
-	o, err := scanObjective(r.pool.QueryRow(ctx, selectObjective+`WHERE objective_id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
-	}
+	o, found, err := recordset.ByUUID(ctx, r.pool, scanObjective, selectObjective+`WHERE objective_id = $1`, id)
 	if err != nil {
 		return nil, fmt.Errorf("read objective %s: %w", id, err)
+	}
+	if !found {
+		return nil, ErrNotFound
 	}
 	return &o, nil
 }

@@ -100,30 +100,23 @@ func scanPlan(row pgx.Row) (Plan, error) {
 
 // List returns the shop's plans that q selects, newest first.
 func (r *Reader) List(ctx context.Context, q ListQuery) ([]Plan, error) {
-	rows, err := r.pool.Query(ctx, selectPlan+`
+	ps, err := recordset.All(ctx, r.pool, scanPlan, selectPlan+`
 WHERE shop = $1 AND (cardinality($2::text[]) = 0 OR state = ANY($2::text[]))
 ORDER BY created_at DESC, plan_id`, q.Shop, recordset.NonNil(q.States))
 	if err != nil {
 		return nil, fmt.Errorf("list combo plans: %w", err)
 	}
-	ps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Plan, error) { return scanPlan(row) })
-	if err != nil {
-		return nil, fmt.Errorf("list combo plans: %w", err)
-	}
-	return recordset.NonNil(ps), nil
+	return ps, nil
 }
 
 // Get returns a plan by id.
 func (r *Reader) Get(ctx context.Context, id string) (*Plan, error) {
-	if !recordset.IsUUID(id) {
-		return nil, ErrNotFound
-	}
-	p, err := scanPlan(r.pool.QueryRow(ctx, selectPlan+`WHERE plan_id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
-	}
+	p, found, err := recordset.ByUUID(ctx, r.pool, scanPlan, selectPlan+`WHERE plan_id = $1`, id)
 	if err != nil {
 		return nil, fmt.Errorf("read combo plan %s: %w", id, err)
+	}
+	if !found {
+		return nil, ErrNotFound
 	}
 	return &p, nil
 }

@@ -1,6 +1,7 @@
 // Package recordset helps projections write a batch in one statement per table: the rows go as
 // one JSON array read with jsonb_to_recordset, so the JSON field names are the column names; and
-// it renders values the way those columns store them.
+// it renders values the way those columns store them; and it has the helpers read models read
+// their rows back with (All, ByUUID).
 package recordset
 
 import (

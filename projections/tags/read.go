@@ -86,28 +86,21 @@ func scanDefinition(row pgx.Row) (Definition, error) {
 
 // ListDefinitions returns the shop's live tag definitions by name (case-insensitively).
 func (r *Reader) ListDefinitions(ctx context.Context, shop string) ([]Definition, error) {
-	rows, err := r.pool.Query(ctx, selectDefinition+`WHERE shop = $1 AND removed_at IS NULL ORDER BY lower(name), tag_definition_id`, shop)
+	defs, err := recordset.All(ctx, r.pool, scanDefinition, selectDefinition+`WHERE shop = $1 AND removed_at IS NULL ORDER BY lower(name), tag_definition_id`, shop)
 	if err != nil {
 		return nil, fmt.Errorf("list tag definitions: %w", err)
 	}
-	defs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Definition, error) { return scanDefinition(row) })
-	if err != nil {
-		return nil, fmt.Errorf("list tag definitions: %w", err)
-	}
-	return recordset.NonNil(defs), nil
+	return defs, nil
 }
 
 // Definition returns a tag definition, or its tombstone, by id.
 func (r *Reader) Definition(ctx context.Context, id string) (*Definition, error) {
-	if !recordset.IsUUID(id) {
-		return nil, ErrNotFound
-	}
-	d, err := scanDefinition(r.pool.QueryRow(ctx, selectDefinition+`WHERE tag_definition_id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
-	}
+	d, found, err := recordset.ByUUID(ctx, r.pool, scanDefinition, selectDefinition+`WHERE tag_definition_id = $1`, id)
 	if err != nil {
 		return nil, fmt.Errorf("read tag definition %s: %w", id, err)
+	}
+	if !found {
+		return nil, ErrNotFound
 	}
 	return &d, nil
 }
@@ -126,28 +119,21 @@ func scanCollection(row pgx.Row) (Collection, error) {
 
 // ListCollections returns the shop's live tag collections by name (case-insensitively).
 func (r *Reader) ListCollections(ctx context.Context, shop string) ([]Collection, error) {
-	rows, err := r.pool.Query(ctx, selectCollection+`WHERE shop = $1 AND removed_at IS NULL ORDER BY lower(name), tag_collection_id`, shop)
+	cs, err := recordset.All(ctx, r.pool, scanCollection, selectCollection+`WHERE shop = $1 AND removed_at IS NULL ORDER BY lower(name), tag_collection_id`, shop)
 	if err != nil {
 		return nil, fmt.Errorf("list tag collections: %w", err)
 	}
-	cs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Collection, error) { return scanCollection(row) })
-	if err != nil {
-		return nil, fmt.Errorf("list tag collections: %w", err)
-	}
-	return recordset.NonNil(cs), nil
+	return cs, nil
 }
 
 // Collection returns a tag collection, or its tombstone, by id.
 func (r *Reader) Collection(ctx context.Context, id string) (*Collection, error) {
-	if !recordset.IsUUID(id) {
-		return nil, ErrNotFound
-	}
-	c, err := scanCollection(r.pool.QueryRow(ctx, selectCollection+`WHERE tag_collection_id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
-	}
+	c, found, err := recordset.ByUUID(ctx, r.pool, scanCollection, selectCollection+`WHERE tag_collection_id = $1`, id)
 	if err != nil {
 		return nil, fmt.Errorf("read tag collection %s: %w", id, err)
+	}
+	if !found {
+		return nil, ErrNotFound
 	}
 	return &c, nil
 }
