@@ -2,6 +2,7 @@ package icebergsink
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -393,7 +394,7 @@ func TestMaintExpireKeepsMarker(t *testing.T) {
 		t.Fatalf("%d parquet files before expiry", n)
 	}
 	opts := MaintenanceOptions{SnapshotRetention: time.Millisecond, RetainSnapshots: 2}
-	time.Sleep(5 * time.Millisecond)
+	waitSnapshotsOlderThan(t, cat, opts.SnapshotRetention)
 
 	dry := opts
 	dry.DryRun = true
@@ -447,7 +448,7 @@ func TestMaintExpireKeepsMarker(t *testing.T) {
 	if _, err := txn.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(5 * time.Millisecond)
+	waitSnapshotsOlderThan(t, cat, time.Millisecond)
 	if _, err := ExpireSnapshots(ctx, cat, maintIdent, MaintenanceOptions{SnapshotRetention: time.Millisecond, RetainSnapshots: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -579,4 +580,24 @@ func TestMaintCompactCarriesAPropertyOnlyMarker(t *testing.T) {
 	if got := st.Offsets[maintGroup].Encode(); got != advanced {
 		t.Errorf("status offsets %s", got)
 	}
+}
+
+// waitSnapshotsOlderThan waits until the table's newest snapshot is older than age, so that a
+// retention of age covers every snapshot.
+func waitSnapshotsOlderThan(t *testing.T, cat catalog.Catalog, age time.Duration) {
+	t.Helper()
+	testkit.WaitFor(t, 10*time.Second, "the newest snapshot to age", func() error {
+		tbl, err := cat.LoadTable(context.Background(), maintIdent)
+		if err != nil {
+			return err
+		}
+		snap := tbl.CurrentSnapshot()
+		if snap == nil {
+			return errors.New("no snapshot")
+		}
+		if since := time.Since(time.UnixMilli(snap.TimestampMs)); since <= age {
+			return fmt.Errorf("newest snapshot %s old", since)
+		}
+		return nil
+	})
 }
