@@ -174,6 +174,9 @@ func header(rec *kgo.Record, key string) string {
 	return ""
 }
 
+// ErrorText is the error message a dead letter records: bounded, and valid UTF-8.
+func ErrorText(cause error) string { return truncate(cause.Error()) }
+
 // truncate bounds an error message, keeping it valid UTF-8 (Avro strings must be).
 func truncate(msg string) string {
 	if len(msg) > maxErrorHeaderLength {

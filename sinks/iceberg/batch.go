@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hamba/avro/v2"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/storeline/storeline/dedup"
 	"github.com/storeline/storeline/sinks/iceberg/lakeschema"
@@ -35,7 +36,7 @@ type eventRow struct {
 	src      source
 	key      []byte
 	value    []byte // the whole wire-format value
-	headers  map[string][]byte
+	headers  []kgo.RecordHeader
 	schemaID uint32
 	eventID  string
 }

@@ -166,8 +166,7 @@ func (s *Sink) commitEvents(ctx context.Context, b *batch, tb *tableBatch, tbl *
 			return
 		}
 		d := newDeadRow(&kgo.Record{Topic: r.src.Topic, Partition: r.src.Partition, Offset: r.src.Offset, Timestamp: r.src.Timestamp,
-			Key: r.key, Value: r.value}, reason, cause, eventType)
-		d.headers = r.headers
+			Key: r.key, Value: r.value, Headers: r.headers}, reason, cause, eventType)
 		tbd := b.table(dls.key, tb.topic)
 		tbd.dead = append(tbd.dead, d)
 	}

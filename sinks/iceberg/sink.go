@@ -293,7 +293,7 @@ func (s *Sink) add(ctx context.Context, r *kgo.Record) error {
 	}
 	tb := s.batch.table(ts.key, r.Topic)
 	tb.rows = append(tb.rows, eventRow{
-		src: sourceOf(r), key: r.Key, value: r.Value, headers: headerMap(r.Headers), schemaID: id,
+		src: sourceOf(r), key: r.Key, value: r.Value, headers: r.Headers, schemaID: id,
 		eventID: string(headerValue(r.Headers, events.HeaderEventID)),
 	})
 	tb.writers[id] = w
@@ -313,13 +313,9 @@ func sourceOf(r *kgo.Record) source {
 }
 
 func newDeadRow(r *kgo.Record, reason string, cause error, eventType string) deadRow {
-	msg := cause.Error()
-	if len(msg) > 4096 {
-		msg = msg[:4096]
-	}
 	return deadRow{
 		src: sourceOf(r), key: r.Key, value: r.Value, headers: headerMap(r.Headers),
-		reason: reason, err: strings.ToValidUTF8(msg, ""), eventType: eventType, schemaID: wireSchemaID(r.Value),
+		reason: reason, err: deadletter.ErrorText(cause), eventType: eventType, schemaID: wireSchemaID(r.Value),
 	}
 }
 
